@@ -1,0 +1,432 @@
+//! Reading a repository through the `git` CLI: one walk of the history, one listing of the tags.
+//!
+//! The `git` CLI (not libgit2) is used on purpose: `git log` streams 50,000 commits in a fraction
+//! of a second and it is what every runner already has. Failures are classified by asking git
+//! precise questions (`rev-parse --verify`, `--is-shallow-repository`) and reading exit codes,
+//! never by matching the text of its error messages.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use git_cliff_core::commit::CommitStatistics;
+
+use crate::Error;
+
+/// Options that make git's output independent of the user's configuration.
+const NEUTRAL_CONFIG: &[&str] = &[
+    "-c",
+    "core.quotePath=off",
+    "-c",
+    "log.showSignature=false",
+    "-c",
+    "color.ui=never",
+];
+
+/// A commit as the history walk saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawCommit {
+    pub id: String,
+    pub parents: Vec<String>,
+    pub author: Person,
+    pub committer: Person,
+    /// The full message with trailing white space removed.
+    pub message: String,
+}
+
+/// A signature of a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+    pub timestamp: i64,
+}
+
+/// A tag and the commit it finally points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRef {
+    /// The name git-cliff shows: the ref name, or for an annotated tag the name recorded in it.
+    pub name: String,
+    /// The name under `refs/tags/`.
+    pub ref_name: String,
+    pub commit: String,
+    /// The annotated tag's message with any signature removed; `None` for a lightweight tag.
+    pub message: Option<String>,
+    /// Committer time of the tagged commit.
+    pub commit_time: i64,
+}
+
+/// A repository reached through the `git` CLI.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    root: PathBuf,
+}
+
+impl Repository {
+    /// Finds the repository that contains `path`.
+    pub fn discover(path: &Path) -> Result<Self, Error> {
+        let not_a_repo = || Error::NotARepository {
+            path: path.to_path_buf(),
+        };
+        if !path.is_dir() {
+            return Err(not_a_repo());
+        }
+        let out = run(path, ["rev-parse", "--show-toplevel"])?;
+        if !out.status.success() {
+            return Err(not_a_repo());
+        }
+        let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end());
+        if root.as_os_str().is_empty() {
+            // A bare repository has no work tree and so no files to read a configuration from.
+            return Err(not_a_repo());
+        }
+        Ok(Self { root })
+    }
+
+    /// The top of the work tree.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether the clone is shallow: its history stops before the first commit.
+    pub fn is_shallow(&self) -> Result<bool, Error> {
+        Ok(self.read(["rev-parse", "--is-shallow-repository"])?.trim() == "true")
+    }
+
+    /// Whether HEAD points at a commit (false in a repository with no commits yet).
+    pub fn has_commits(&self) -> Result<bool, Error> {
+        Ok(self
+            .run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])?
+            .status
+            .success())
+    }
+
+    /// Resolves a revision (tag, branch, commit id) to a full commit id, or `None` when the
+    /// repository has no such commit.
+    pub fn resolve(&self, rev: &str) -> Result<Option<String>, Error> {
+        if rev.starts_with('-') {
+            return Ok(None);
+        }
+        let spec = format!("{rev}^{{commit}}");
+        let out = self.run([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &spec,
+        ])?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+    }
+
+    /// Every tag in the repository that points (through any number of tag objects) at a commit,
+    /// ordered by name.
+    pub fn tags(&self) -> Result<Vec<TagRef>, Error> {
+        // %(*objectname) peels one level; the rare tag of a tag is peeled with rev-parse below.
+        let format = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(tag)%00%(contents)%00%00";
+        let text = self.read([
+            "for-each-ref",
+            "--sort=refname",
+            &format!("--format={format}"),
+            "refs/tags",
+        ])?;
+        let mut tags = Vec::new();
+        for record in text.split("\0\0\n").filter(|r| !r.is_empty()) {
+            let fields: Vec<&str> = record.splitn(7, '\0').collect();
+            let [
+                ref_name,
+                kind,
+                object,
+                peeled_kind,
+                peeled,
+                tag_name,
+                contents,
+            ] = fields[..]
+            else {
+                continue;
+            };
+            let (commit, name, message) = match (kind, peeled_kind) {
+                ("commit", _) => (object.to_owned(), ref_name, None),
+                ("tag", "commit") => (peeled.to_owned(), tag_name, Some(contents)),
+                ("tag", "tag") => match self.resolve(&format!("refs/tags/{ref_name}"))? {
+                    Some(commit) => (commit, tag_name, Some(contents)),
+                    None => continue,
+                },
+                // Tags of trees and blobs are not releases.
+                _ => continue,
+            };
+            tags.push(TagRef {
+                name: if name.is_empty() { ref_name } else { name }.to_owned(),
+                ref_name: ref_name.to_owned(),
+                commit,
+                message: message.map(strip_signature),
+                commit_time: 0,
+            });
+        }
+        let times = self.commit_times(tags.iter().map(|t| t.commit.as_str()))?;
+        for tag in &mut tags {
+            tag.commit_time = times.get(&tag.commit).copied().unwrap_or_default();
+        }
+        Ok(tags)
+    }
+
+    /// Walks the commits of `range` (`A..B`, or a single revision for everything it reaches),
+    /// newest first in git's date order, or in topological order when `topo` is set.
+    pub fn commits(&self, range: &str, topo: bool) -> Result<Vec<RawCommit>, Error> {
+        let order = if topo { "--topo-order" } else { "--date-order" };
+        let text = self.read([
+            "log",
+            "-z",
+            order,
+            "--format=%H%n%P%n%an%n%ae%n%at%n%cn%n%ce%n%ct%n%B",
+            "--end-of-options",
+            range,
+            "--",
+        ])?;
+        text.split('\0')
+            .filter(|record| !record.is_empty())
+            .map(parse_commit)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::GitOutput {
+                command: "git log".to_owned(),
+            })
+    }
+
+    /// The files each commit of `range` changed against its first parent (all files for a root
+    /// commit), as git-cliff's path filters see them.
+    pub fn changed_files(&self, range: &str) -> Result<HashMap<String, Vec<String>>, Error> {
+        let text = self.read([
+            "log",
+            "-z",
+            "--format=%x01%H",
+            "--name-only",
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--end-of-options",
+            range,
+            "--",
+        ])?;
+        let mut files: HashMap<String, Vec<String>> = HashMap::new();
+        let mut current: Option<&mut Vec<String>> = None;
+        for field in text.split('\0') {
+            let field = field.trim_start_matches('\n');
+            if let Some(id) = field.strip_prefix('\u{1}') {
+                current = Some(files.entry(id.to_owned()).or_default());
+            } else if !field.is_empty()
+                && let Some(list) = current.as_deref_mut()
+            {
+                list.push(field.to_owned());
+            }
+        }
+        Ok(files)
+    }
+
+    /// Files changed, lines added and lines deleted by each commit of `range` against its first
+    /// parent, as libgit2's diff statistics count them for the git-cliff CLI.
+    pub fn statistics(&self, range: &str) -> Result<HashMap<String, CommitStatistics>, Error> {
+        let text = self.read([
+            "log",
+            "-z",
+            "--format=%x01%H",
+            "--numstat",
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--end-of-options",
+            range,
+            "--",
+        ])?;
+        let mut stats: HashMap<String, CommitStatistics> = HashMap::new();
+        let mut current: Option<&mut CommitStatistics> = None;
+        for field in text.split('\0') {
+            let field = field.trim_start_matches('\n');
+            if let Some(id) = field.strip_prefix('\u{1}') {
+                current = Some(stats.entry(id.to_owned()).or_default());
+            } else if let Some(entry) = current.as_deref_mut() {
+                let mut parts = field.splitn(3, '\t');
+                let (Some(added), Some(deleted)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                entry.files_changed += 1;
+                // Binary files show "-": libgit2 counts no lines for them either.
+                entry.additions += added.parse::<usize>().unwrap_or(0);
+                entry.deletions += deleted.parse::<usize>().unwrap_or(0);
+            }
+        }
+        Ok(stats)
+    }
+
+    /// The commit ids reachable from `rev`, including itself.
+    pub fn reachable(&self, rev: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .read(["rev-list", "--end-of-options", rev, "--"])?
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// The committer time of `rev`.
+    pub fn commit_time(&self, rev: &str) -> Result<i64, Error> {
+        Ok(self
+            .read(["show", "-s", "--format=%ct", "--end-of-options", rev, "--"])?
+            .trim()
+            .parse()
+            .unwrap_or_default())
+    }
+
+    /// The URL of the `origin` remote, when there is one.
+    pub fn origin_url(&self) -> Result<Option<String>, Error> {
+        let out = self.run(["config", "--get", "remote.origin.url"])?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+    }
+
+    fn commit_times<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<HashMap<String, i64>, Error> {
+        let mut unique: Vec<&str> = ids.collect();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut args = vec!["show", "-s", "--no-walk=unsorted", "--format=%H %ct"];
+        args.extend(unique);
+        Ok(self
+            .read(args)?
+            .lines()
+            .filter_map(|line| {
+                let (id, time) = line.split_once(' ')?;
+                Some((id.to_owned(), time.parse().ok()?))
+            })
+            .collect())
+    }
+
+    fn run<I, S>(&self, args: I) -> Result<Output, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        run(&self.root, args)
+    }
+
+    /// Runs git and returns its standard output; a non-zero exit is an error carrying git's
+    /// message.
+    fn read<I, S>(&self, args: I) -> Result<String, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<S> = args.into_iter().collect();
+        let out = self.run(&args)?;
+        if !out.status.success() {
+            return Err(Error::Git {
+                command: describe(&args),
+                status: out.status.code(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+fn run<I, S>(dir: &Path, args: I) -> Result<Output, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new("git")
+        .current_dir(dir)
+        .args(NEUTRAL_CONFIG)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_PAGER")
+        .output()
+        .map_err(|source| Error::GitMissing { source })
+}
+
+fn describe<S: AsRef<OsStr>>(args: &[S]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .take(2)
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    format!("git {}", words.join(" "))
+}
+
+fn parse_commit(record: &str) -> Option<RawCommit> {
+    let mut lines = record.trim_start_matches('\n').splitn(9, '\n');
+    let id = lines.next()?.to_owned();
+    let parents = lines
+        .next()?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut person = || -> Option<Person> {
+        Some(Person {
+            name: lines.next()?.to_owned(),
+            email: lines.next()?.to_owned(),
+            timestamp: lines.next()?.parse().ok()?,
+        })
+    };
+    let author = person()?;
+    let committer = person()?;
+    // libgit2, which the git-cliff CLI reads with, drops leading blank lines of a message.
+    let message = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('\n')
+        .trim_end()
+        .to_owned();
+    Some(RawCommit {
+        id,
+        parents,
+        author,
+        committer,
+        message,
+    })
+}
+
+/// Removes an armoured signature from a tag message, as git-cliff does, and trims it.
+fn strip_signature(message: &str) -> String {
+    let mut text = message.to_owned();
+    while let Some(start) = text.find("-----BEGIN ") {
+        let Some(end_marker) = text[start..].find("-----END ") else {
+            break;
+        };
+        let end_from = start + end_marker + "-----END ".len();
+        let Some(close) = text[end_from..].find("-----") else {
+            break;
+        };
+        text.replace_range(start..end_from + close + "-----".len(), "");
+    }
+    text.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_removed_from_a_tag_message() {
+        let message =
+            "Release 1.0\n-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n";
+        assert_eq!(strip_signature(message), "Release 1.0");
+    }
+
+    #[test]
+    fn a_commit_record_is_split_into_its_fields() {
+        let record = "\nabc\np1 p2\nAnn\nann@x\n10\nBob\nbob@x\n20\n\nfeat: x\n\nbody\n";
+        let commit = parse_commit(record).expect("a commit");
+        assert_eq!(commit.id, "abc");
+        assert_eq!(commit.parents, ["p1", "p2"]);
+        assert_eq!(commit.author.timestamp, 10);
+        assert_eq!(commit.committer.name, "Bob");
+        assert_eq!(commit.message, "feat: x\n\nbody");
+    }
+}
