@@ -1,1 +1,87 @@
-fn main() {}
+//! `relkit`: one binary behind the five composite actions.
+//!
+//! Only this file reads the process environment and the command line; everything below it takes
+//! an [`Env`] and a [`Reporter`]. The exit code is 0 when the command did its job, 1 when
+//! something failed (a re-run converges), 2 when an input was invalid and nothing was changed.
+
+mod changelog;
+mod failure;
+mod flags;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use relkit_workflow::{Annotation, Env, ExitStatus, Reporter};
+
+use crate::failure::Failure;
+use crate::flags::{Cli, Command};
+
+fn main() -> ExitCode {
+    let env = Env::from_os_vars(std::env::vars_os());
+    let color = wants_color(&env);
+    let mut reporter: Reporter = Reporter::new(&env, Box::new(std::io::stdout()), color);
+    let status = match Cli::try_parse_from(multi_call(std::env::args_os())) {
+        Ok(cli) => run(cli, &env, &mut reporter),
+        Err(err) if !err.use_stderr() => {
+            // --help and --version: clap prints them and this is a success.
+            let _ = err.print();
+            ExitStatus::Done
+        }
+        Err(err) => {
+            let message = err.render().to_string();
+            report(&mut reporter, &Failure::bad_input(message.trim_end()))
+        }
+    };
+    let _ = reporter.flush();
+    status.into()
+}
+
+fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
+    let result = match cli.command {
+        Command::Changelog(args) => changelog::run(args, env, reporter),
+    };
+    match result {
+        Ok(()) => ExitStatus::Done,
+        Err(failure) => report(reporter, &failure),
+    }
+}
+
+fn report(reporter: &mut Reporter, failure: &Failure) -> ExitStatus {
+    let mut annotation = Annotation::error(&failure.message);
+    if let Some(hint) = &failure.hint {
+        annotation = annotation.with_hint(hint);
+    }
+    if reporter.annotate(&annotation).is_err() {
+        // The log itself is gone (a closed pipe): the exit code still tells.
+        return ExitStatus::Failed;
+    }
+    failure.status
+}
+
+/// Called through a link named after an action (`changelog`, `relkit-changelog`), relkit runs
+/// that action's subcommand.
+fn multi_call(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.collect();
+    let name = args
+        .first()
+        .and_then(|a| Path::new(a).file_stem())
+        .and_then(|s| s.to_str())
+        .map(|s| s.strip_prefix("relkit-").unwrap_or(s).to_owned());
+    if let Some(name) = name
+        && Command::MULTI_CALL.contains(&name.as_str())
+    {
+        args.insert(1, OsString::from(name));
+    }
+    args
+}
+
+/// Colour in a terminal unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it.
+fn wants_color(env: &Env) -> bool {
+    if env.get("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    env.get("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}

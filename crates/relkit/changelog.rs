@@ -1,0 +1,161 @@
+//! `relkit changelog`: validated inputs in, notes and the version decision out.
+
+use std::path::PathBuf;
+
+use relkit_changelog::{ConfigSource, Notes, Range, RepoLinks, Request, WriteOutcome};
+use relkit_version::Stream;
+use relkit_workflow::{Env, Platform, Reporter};
+
+use crate::failure::{Failure, chain};
+use crate::flags::ChangelogArgs;
+
+/// The validated inputs of one run.
+struct Plan {
+    request: Request,
+    write: Option<PathBuf>,
+    notes_file: Option<PathBuf>,
+}
+
+pub fn run(args: ChangelogArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
+    let plan = plan(args, env, reporter.platform())?;
+    let notes = relkit_changelog::generate(&plan.request)?;
+
+    let mut written = Vec::new();
+    if let Some(path) = &plan.notes_file {
+        std::fs::write(path, &notes.markdown).map_err(|e| {
+            Failure::failed(format!(
+                "could not write the notes to {}: {}",
+                path.display(),
+                chain(&e)
+            ))
+        })?;
+    }
+    if let Some(path) = &plan.write {
+        let outcome = notes.write(path)?;
+        written.push((path.clone(), outcome));
+    }
+    show(&notes, &written, reporter)?;
+    outputs(&notes, plan.notes_file.as_deref(), reporter)?;
+    Ok(())
+}
+
+fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Failure> {
+    let stream = Stream::new(&args.tag_prefix).map_err(|e| Failure::bad_input(chain(&e)))?;
+    let next_version = args
+        .next_version
+        .as_deref()
+        .map(|v| stream.parse_version("--next-version", v))
+        .transpose()
+        .map_err(|e| Failure::bad_input(chain(&e)))?;
+    let range = match (args.all, args.from) {
+        (true, _) => Range::All { to: args.to },
+        (false, Some(from)) => Range::Between { from, to: args.to },
+        (false, None) => Range::Unreleased { to: args.to },
+    };
+    let config = match args.config {
+        None => ConfigSource::Discover,
+        Some(path) if path.as_os_str() == "builtin" => ConfigSource::Builtin,
+        Some(path) => ConfigSource::File(path),
+    };
+    let notes_file = args.notes_file.or_else(|| {
+        platform
+            .is_runner()
+            .then(|| env.get("RUNNER_TEMP"))
+            .flatten()
+            .map(|dir| PathBuf::from(dir).join("relkit-notes.md"))
+    });
+    Ok(Plan {
+        request: Request {
+            repo: args.repo,
+            stream,
+            range,
+            include_paths: args.include_path,
+            exclude_paths: args.exclude_path,
+            config,
+            links: links(env, platform),
+            first_release: args.first_release,
+            next_version,
+        },
+        write: args.write,
+        notes_file,
+    })
+}
+
+/// Links to the repository on the forge the runner belongs to.
+fn links(env: &Env, platform: &Platform) -> Option<RepoLinks> {
+    let server = platform.server_url()?;
+    let repository = env.get("GITHUB_REPOSITORY")?;
+    let web = format!("{}/{repository}", server.trim_end_matches('/'));
+    Some(match platform {
+        Platform::Gitea { .. } | Platform::Forgejo { .. } => RepoLinks::gitea(&web),
+        _ => RepoLinks::github(&web),
+    })
+}
+
+fn show(
+    notes: &Notes,
+    written: &[(PathBuf, WriteOutcome)],
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
+    let previous = notes
+        .previous
+        .as_ref()
+        .map_or_else(|| "no release yet".to_owned(), |p| p.tag.clone());
+    reporter.info(&format!(
+        "{} → {} ({}), {} commits, notes from {}",
+        previous, notes.next_tag, notes.decision.bump, notes.commits, notes.origin
+    ))?;
+    for (path, outcome) in written {
+        let what = match outcome {
+            WriteOutcome::Created => "created",
+            WriteOutcome::Updated => "updated",
+            WriteOutcome::Unchanged => "already up to date",
+        };
+        reporter.info(&format!("{}: {what}", path.display()))?;
+    }
+    // Notes are made of commit messages: text relkit did not write.
+    if reporter.platform().is_runner() {
+        reporter.begin_group("Release notes")?;
+        reporter.print_untrusted(&notes.markdown)?;
+        reporter.end_group()?;
+        reporter.append_summary(&notes.markdown)?;
+    } else {
+        reporter.info("")?;
+        reporter.print_untrusted(&notes.markdown)?;
+    }
+    Ok(())
+}
+
+fn outputs(
+    notes: &Notes,
+    notes_file: Option<&std::path::Path>,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
+    let previous_version = notes
+        .previous
+        .as_ref()
+        .map(|p| p.version.to_string())
+        .unwrap_or_default();
+    let previous_tag = notes
+        .previous
+        .as_ref()
+        .map(|p| p.tag.clone())
+        .unwrap_or_default();
+    let notes_file = notes_file
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for (name, value) in [
+        ("bump", notes.decision.bump.to_string()),
+        ("next-version", notes.decision.next.to_string()),
+        ("next-tag", notes.next_tag.clone()),
+        ("previous-version", previous_version),
+        ("previous-tag", previous_tag),
+        ("reason", notes.decision.reason.clone()),
+        ("commits", notes.commits.to_string()),
+        ("notes", notes.markdown.clone()),
+        ("notes-file", notes_file),
+    ] {
+        reporter.set_output(name, &value)?;
+    }
+    Ok(())
+}

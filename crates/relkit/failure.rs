@@ -1,0 +1,68 @@
+//! How a command fails: the exit status, the message and a hint, shown once.
+
+use relkit_workflow::ExitStatus;
+
+/// A command's failure, ready to be reported.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: ExitStatus,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    /// An invalid input: nothing was changed.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self {
+            status: ExitStatus::BadInput,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Something went wrong while working.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            status: ExitStatus::Failed,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// The full message of an error and its sources: "a: b: c".
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<relkit_changelog::Error> for Failure {
+    fn from(err: relkit_changelog::Error) -> Self {
+        let failure = if err.is_bad_input() {
+            Self::bad_input(chain(&err))
+        } else {
+            Self::failed(chain(&err))
+        };
+        match err.hint() {
+            Some(hint) => failure.with_hint(hint),
+            None => failure,
+        }
+    }
+}
+
+impl From<relkit_workflow::Error> for Failure {
+    fn from(err: relkit_workflow::Error) -> Self {
+        Self::failed(chain(&err))
+    }
+}
