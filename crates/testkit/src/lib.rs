@@ -203,4 +203,5 @@ pub fn git_command(dir: &Path) -> Command {
     cmd
 }
 
+pub mod runner;
 pub mod scenario;

@@ -35,23 +35,6 @@ fn escape(text: &str, property: bool) -> String {
     out
 }
 
-/// Decodes command data as the runner does: one replacement after the other, `%25` last.
-pub fn unescape_data(data: &str) -> String {
-    data.replace("%0D", "\r")
-        .replace("%0A", "\n")
-        .replace("%25", "%")
-}
-
-/// Decodes a property value as the runner does: one replacement after the other, `%25` last.
-pub fn unescape_property(value: &str) -> String {
-    value
-        .replace("%0D", "\r")
-        .replace("%0A", "\n")
-        .replace("%3A", ":")
-        .replace("%2C", ",")
-        .replace("%25", "%")
-}
-
 /// One workflow command, rendered (escaped) by its `Display`.
 #[derive(Debug)]
 pub(crate) struct Command<'a> {
@@ -144,12 +127,6 @@ mod tests {
     #[test]
     fn property_escaping_also_covers_colon_and_comma() {
         assert_eq!(escape_property("C:\\a,b%\n"), "C%3A\\a%2Cb%25%0A");
-    }
-
-    #[test]
-    fn an_escaped_percent_sequence_is_not_decoded_twice() {
-        assert_eq!(unescape_data(&escape_data("%0A")), "%0A");
-        assert_eq!(unescape_property(&escape_property("%3A%2C")), "%3A%2C");
     }
 
     #[test]

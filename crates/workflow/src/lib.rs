@@ -45,7 +45,7 @@ mod style;
 mod summary;
 
 pub use annotation::{Annotation, Level};
-pub use command::{escape_data, escape_property, unescape_data, unescape_property};
+pub use command::{escape_data, escape_property};
 pub use env::Env;
 pub use error::{Error, Result};
 pub use output::Outputs;

@@ -1,5 +1,6 @@
 use proptest::prelude::*;
-use relkit_workflow::{Annotation, escape_data, escape_property, unescape_data, unescape_property};
+use relkit_testkit::runner::{unescape_data, unescape_property};
+use relkit_workflow::{Annotation, escape_data, escape_property};
 
 use crate::common::{TestResult, commands, github, log, reporter};
 
