@@ -7,7 +7,7 @@ use relkit_version::Stream;
 use relkit_workflow::{Env, Platform, Reporter};
 
 use crate::failure::{Failure, chain};
-use crate::flags::ChangelogArgs;
+use crate::flags::{ChangelogArgs, given};
 
 /// The validated inputs of one run.
 struct Plan {
@@ -40,24 +40,37 @@ pub fn run(args: ChangelogArgs, env: &Env, reporter: &mut Reporter) -> Result<()
 }
 
 fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Failure> {
+    let from = given(args.from);
+    let write = given(args.write).map(PathBuf::from);
+    if args.all && from.is_some() {
+        return Err(Failure::bad_input(
+            "--all and --from (inputs `all` and `from`) exclude each other: \
+             --all covers the whole history",
+        ));
+    }
+    if write.is_some() && from.is_some() {
+        return Err(Failure::bad_input(
+            "--write and --from (inputs `write` and `from`) exclude each other: \
+             a changelog file gets the unreleased notes or, with --all, the whole history",
+        ));
+    }
     let stream = Stream::new(&args.tag_prefix).map_err(|e| Failure::bad_input(chain(&e)))?;
-    let next_version = args
-        .next_version
-        .as_deref()
-        .map(|v| stream.parse_version("--next-version", v))
+    let next_version = given(args.next_version)
+        .map(|v| stream.parse_version("--next-version", &v))
         .transpose()
         .map_err(|e| Failure::bad_input(chain(&e)))?;
-    let range = match (args.all, args.from) {
-        (true, _) => Range::All { to: args.to },
-        (false, Some(from)) => Range::Between { from, to: args.to },
-        (false, None) => Range::Unreleased { to: args.to },
+    let to = given(args.to).unwrap_or_else(|| "HEAD".to_owned());
+    let range = match (args.all, from) {
+        (true, _) => Range::All { to },
+        (false, Some(from)) => Range::Between { from, to },
+        (false, None) => Range::Unreleased { to },
     };
-    let config = match args.config {
+    let config = match given(args.config) {
         None => ConfigSource::Discover,
-        Some(path) if path.as_os_str() == "builtin" => ConfigSource::Builtin,
-        Some(path) => ConfigSource::File(path),
+        Some(path) if path == "builtin" => ConfigSource::Builtin,
+        Some(path) => ConfigSource::File(path.into()),
     };
-    let notes_file = args.notes_file.or_else(|| {
+    let notes_file = given(args.notes_file).map(PathBuf::from).or_else(|| {
         platform
             .is_runner()
             .then(|| env.get("RUNNER_TEMP"))
@@ -66,19 +79,29 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
     });
     Ok(Plan {
         request: Request {
-            repo: args.repo,
+            repo: given(args.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
             stream,
             range,
-            include_paths: args.include_path,
-            exclude_paths: args.exclude_path,
+            include_paths: globs(args.include_path),
+            exclude_paths: globs(args.exclude_path),
             config,
             links: links(env, platform),
             first_release: args.first_release,
             next_version,
         },
-        write: args.write,
+        write,
         notes_file,
     })
+}
+
+/// Path globs from a comma-separated input: spaces around each trimmed, empty ones dropped.
+fn globs(values: Vec<String>) -> Vec<String> {
+    values
+        .iter()
+        .map(|g| g.trim())
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Links to the repository on the forge the runner belongs to.

@@ -3,8 +3,14 @@
 //! Every flag has an environment fallback (`RELKIT_*`), which is how the composite actions pass
 //! their inputs: a step maps each input to its variable under `env:`, so no input is ever pasted
 //! into a shell script. Validation into typed requests happens in the command modules.
+//!
+//! An action passes every input, so an input left empty arrives as an empty variable. clap takes
+//! an empty variable as an empty value, not as an absent one; the flags are typed to match: text
+//! and paths are read as strings (empty means the default, see [`given`]), and switches accept
+//! an empty value as off. Flags that exclude each other are checked by value in the command
+//! modules, because clap counts a switch set to `false` by its variable as given.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -36,9 +42,9 @@ impl Command {
 /// Flags of `relkit changelog`.
 #[derive(Debug, Args)]
 pub struct ChangelogArgs {
-    /// A directory inside the repository.
-    #[arg(long, env = "RELKIT_REPO", default_value = ".", value_name = "DIR")]
-    pub repo: PathBuf,
+    /// A directory inside the repository [default: .]
+    #[arg(long, env = "RELKIT_REPO", value_name = "DIR")]
+    pub repo: Option<OsString>,
 
     /// The tag stream: the prefix before the version (`v`, `edge/v`, `cloud/v`; empty for none).
     #[arg(
@@ -50,15 +56,15 @@ pub struct ChangelogArgs {
     pub tag_prefix: String,
 
     /// Start after this tag or commit (notes of FROM..TO, as `git cliff FROM..TO`).
-    #[arg(long, env = "RELKIT_FROM", value_name = "REV", conflicts_with = "all")]
+    #[arg(long, env = "RELKIT_FROM", value_name = "REV")]
     pub from: Option<String>,
 
-    /// End at this tag, branch or commit.
-    #[arg(long, env = "RELKIT_TO", default_value = "HEAD", value_name = "REV")]
-    pub to: String,
+    /// End at this tag, branch or commit [default: HEAD]
+    #[arg(long, env = "RELKIT_TO", value_name = "REV")]
+    pub to: Option<String>,
 
     /// The whole history, one section per release (as `git cliff`).
-    #[arg(long, env = "RELKIT_ALL")]
+    #[arg(long, env = "RELKIT_ALL", value_parser = switch)]
     pub all: bool,
 
     /// Only commits that change files matching this glob (repeat, or separate with commas).
@@ -82,27 +88,38 @@ pub struct ChangelogArgs {
     /// git-cliff configuration to use, or `builtin` for relkit's own. Default: the
     /// repository's `cliff.toml` (or its git-cliff section in Cargo.toml/pyproject.toml).
     #[arg(long, env = "RELKIT_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: Option<OsString>,
 
     /// Prepend the notes to this changelog file (with --all: write the whole changelog).
     /// Running it twice adds nothing.
-    #[arg(
-        long,
-        env = "RELKIT_WRITE",
-        value_name = "FILE",
-        conflicts_with = "from"
-    )]
-    pub write: Option<PathBuf>,
+    #[arg(long, env = "RELKIT_WRITE", value_name = "FILE")]
+    pub write: Option<OsString>,
 
     /// Also write the notes to this file (default under a runner: $RUNNER_TEMP/relkit-notes.md).
     #[arg(long, env = "RELKIT_NOTES_FILE", value_name = "FILE")]
-    pub notes_file: Option<PathBuf>,
+    pub notes_file: Option<OsString>,
 
     /// Use this version for the next release instead of the one the commits call for.
     #[arg(long, env = "RELKIT_NEXT_VERSION", value_name = "SEMVER")]
     pub next_version: Option<String>,
 
     /// The stream has never been released: no tag with its prefix is expected.
-    #[arg(long, env = "RELKIT_FIRST_RELEASE")]
+    #[arg(long, env = "RELKIT_FIRST_RELEASE", value_parser = switch)]
     pub first_release: bool,
+}
+
+/// A switch's value from its variable: `true`/`false` as the actions write them, the usual
+/// yes/no spellings, and empty for off.
+fn switch(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" | "" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+/// A text or path flag that was given a value: an empty one (an action input left empty) is
+/// the same as none.
+pub fn given<T: AsRef<std::ffi::OsStr>>(value: Option<T>) -> Option<T> {
+    value.filter(|v| !v.as_ref().is_empty())
 }

@@ -31,8 +31,11 @@ fn main() -> ExitCode {
             ExitStatus::Done
         }
         Err(err) => {
+            // clap starts its message with its own "error: ", which the annotation adds too.
             let message = err.render().to_string();
-            report(&mut reporter, &Failure::bad_input(message.trim_end()))
+            let message = message.trim_end();
+            let message = message.strip_prefix("error: ").unwrap_or(message);
+            report(&mut reporter, &Failure::bad_input(message))
         }
     };
     let _ = reporter.flush();

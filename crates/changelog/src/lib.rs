@@ -640,13 +640,34 @@ fn decision_line(
 }
 
 /// Counts processed commits by the bump they call for.
+///
+/// A message whose whole text is not a conventional commit (most often a body with no blank
+/// line after the subject) is still counted by its subject when that line is one: `feat: x`
+/// directly followed by text is a feature to the person who wrote it, and the default
+/// configuration files it under Features too.
 pub fn count(commits: &[Commit<'_>]) -> CommitCounts {
     let mut counts = CommitCounts::default();
     for commit in commits {
-        match &commit.conv {
+        let subject;
+        let conv = match &commit.conv {
+            Some(conv) => Some(conv),
+            None => {
+                subject = git_conventional::Commit::parse(
+                    commit.message.lines().next().unwrap_or_default(),
+                )
+                .ok();
+                subject.as_ref()
+            }
+        };
+        match conv {
             Some(conv) if conv.breaking() => counts.breaking += 1,
-            Some(conv) if conv.type_().as_str() == "feat" => counts.features += 1,
-            Some(conv) if matches!(conv.type_().as_str(), "fix" | "perf") => counts.fixes += 1,
+            Some(conv) if conv.type_() == git_conventional::Type::FEAT => counts.features += 1,
+            Some(conv)
+                if [git_conventional::Type::FIX, git_conventional::Type::PERF]
+                    .contains(&conv.type_()) =>
+            {
+                counts.fixes += 1;
+            }
             _ => counts.other += 1,
         }
     }

@@ -193,3 +193,19 @@ fn a_forced_next_version_is_reported_with_the_step_it_makes() {
     assert_eq!(notes.next_tag, "v2.0.0");
     assert_eq!(notes.decision.bump, Bump::Major);
 }
+
+#[test]
+fn a_subject_followed_directly_by_text_still_counts_by_its_type() {
+    let repo = relkit_testkit::GitRepo::new();
+    repo.commit("chore: start");
+    repo.tag("v1.0.0");
+    // No blank line after the subject: not a conventional commit as a whole.
+    repo.commit("feat: export to CSV\nasked for by support");
+    repo.commit("fix: round totals\nsee the ticket");
+    let notes = generate(&request(repo.path(), Range::default())).expect("notes");
+    assert_eq!(notes.decision.bump, Bump::Minor);
+    assert_eq!(
+        notes.decision.reason,
+        "minor: 1 feature, 1 fix, no breaking change"
+    );
+}

@@ -1,0 +1,180 @@
+//! The composite actions under `actions/`: every input reaches the binary through its own
+//! variable, every output is declared and written, and a step runs with the inputs' defaults.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use relkit_testkit::scenario;
+use yaml_serde::Value;
+
+use crate::support::{Runner, TestResult, relkit, run};
+
+/// Each action directory and its parsed `action.yml`.
+fn actions() -> Vec<(String, Value)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("actions");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("read actions/")
+        .map(|entry| entry.expect("list actions/").path())
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no actions under {}", root.display());
+    found
+        .into_iter()
+        .map(|dir| {
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("UTF-8 name")
+                .to_owned();
+            let text = std::fs::read_to_string(dir.join("action.yml"))
+                .unwrap_or_else(|e| panic!("{name}/action.yml: {e}"));
+            let yaml = yaml_serde::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}/action.yml is not YAML: {e}"));
+            (name, yaml)
+        })
+        .collect()
+}
+
+fn map(value: &Value, key: &str) -> Vec<(String, Value)> {
+    value
+        .get(key)
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().expect("string key").to_owned(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+/// The step that runs `relkit <command>`, and its environment.
+fn relkit_step(name: &str, action: &Value) -> (String, BTreeMap<String, String>) {
+    let steps = action
+        .get("runs")
+        .and_then(|r| r.get("steps"))
+        .and_then(Value::as_sequence)
+        .expect("runs.steps");
+    let step = steps
+        .iter()
+        .find(|s| text(s, "run").is_some_and(|r| r.trim() == format!("relkit {name}")))
+        .unwrap_or_else(|| panic!("{name}: no step runs `relkit {name}`"));
+    let id = text(step, "id")
+        .expect("the relkit step has an id")
+        .to_owned();
+    let env = map(step, "env")
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().expect("string env value").to_owned()))
+        .collect();
+    (id, env)
+}
+
+/// `RELKIT_` and the input's name in upper snake case.
+fn variable(input: &str) -> String {
+    format!("RELKIT_{}", input.to_uppercase().replace('-', "_"))
+}
+
+#[test]
+fn every_input_reaches_the_binary_through_its_own_variable() {
+    for (name, action) in actions() {
+        let (_, env) = relkit_step(&name, &action);
+        let help = run(&mut relkit(&[&name, "--help"])).expect_code(0).stdout;
+        // Help wraps at the terminal width: compare with every run of spaces as one.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ") + " ";
+        let inputs = map(&action, "inputs");
+        assert!(!inputs.is_empty(), "{name}: no inputs");
+        for (input, _) in &inputs {
+            let var = variable(input);
+            assert_eq!(
+                env.get(&var).map(String::as_str),
+                Some(format!("${{{{ inputs.{input} }}}}").as_str()),
+                "{name}: input {input} is not passed as {var}"
+            );
+            assert!(
+                help.contains(&format!("--{input} ")),
+                "{name}: no --{input} flag"
+            );
+            assert!(
+                help.contains(&format!("[env: {var}=]")),
+                "{name}: {var} not read"
+            );
+        }
+        assert_eq!(
+            env.len(),
+            inputs.len(),
+            "{name}: a variable without an input"
+        );
+    }
+}
+
+#[test]
+fn no_script_interpolates_an_expression() {
+    // Expressions pasted into `run:` are how inputs become shell code (template injection).
+    for (name, action) in actions() {
+        let steps = action["runs"]["steps"]
+            .as_sequence()
+            .expect("steps")
+            .clone();
+        for step in steps {
+            if let Some(script) = text(&step, "run") {
+                assert!(
+                    !script.contains("${{"),
+                    "{name}: expression in `run:`\n{script}"
+                );
+            }
+        }
+    }
+}
+
+/// The environment GitHub gives the relkit step when every input keeps its default.
+fn default_env(action: &Value, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let defaults: BTreeMap<String, String> = map(action, "inputs")
+        .into_iter()
+        .map(|(input, spec)| {
+            let default = text(&spec, "default").unwrap_or_default().to_owned();
+            (format!("${{{{ inputs.{input} }}}}"), default)
+        })
+        .collect();
+    env.iter()
+        .map(|(var, expr)| {
+            let value = defaults
+                .get(expr)
+                .unwrap_or_else(|| panic!("{var}: `{expr}` is not an input"));
+            (var.clone(), value.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestResult {
+    let repo = scenario::product();
+    for (name, action) in actions() {
+        let (id, env) = relkit_step(&name, &action);
+        let runner = Runner::github();
+        let out = run(runner
+            .relkit(&[&name])
+            .envs(default_env(&action, &env))
+            .current_dir(repo.path()))
+        .expect_code(0);
+        assert!(out.errors().is_empty(), "{name}: {}", out.stdout);
+
+        let written: Vec<String> = runner.outputs().into_iter().map(|(n, _)| n).collect();
+        let declared = map(&action, "outputs");
+        for (output, spec) in &declared {
+            assert_eq!(
+                text(spec, "value"),
+                Some(format!("${{{{ steps.{id}.outputs.{output} }}}}").as_str()),
+                "{name}: output {output}"
+            );
+            assert!(
+                written.contains(output),
+                "{name}: {output} is never written"
+            );
+        }
+        assert_eq!(written.len(), declared.len(), "{name}: undeclared outputs");
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! The `relkit` binary end to end: run as a person runs it in a terminal, as a workflow step runs
+//! it on GitHub and Gitea runners, and as the composite actions call it.
+
+mod actions;
+mod changelog;
+mod support;
