@@ -51,24 +51,30 @@ fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
     value.get(key).and_then(Value::as_str)
 }
 
-/// The step that runs `relkit <command>`, and its environment.
+/// The step that runs `"$RELKIT_BIN" <command>`, and its environment without `RELKIT_BIN`.
 fn relkit_step(name: &str, action: &Value) -> (String, BTreeMap<String, String>) {
     let steps = action
         .get("runs")
         .and_then(|r| r.get("steps"))
         .and_then(Value::as_sequence)
         .expect("runs.steps");
+    let script = format!("\"$RELKIT_BIN\" {name}");
     let step = steps
         .iter()
-        .find(|s| text(s, "run").is_some_and(|r| r.trim() == format!("relkit {name}")))
-        .unwrap_or_else(|| panic!("{name}: no step runs `relkit {name}`"));
+        .find(|s| text(s, "run").is_some_and(|r| r.trim() == script))
+        .unwrap_or_else(|| panic!("{name}: no step runs `{script}`"));
     let id = text(step, "id")
         .expect("the relkit step has an id")
         .to_owned();
-    let env = map(step, "env")
+    let mut env: BTreeMap<String, String> = map(step, "env")
         .into_iter()
         .map(|(k, v)| (k, v.as_str().expect("string env value").to_owned()))
         .collect();
+    assert_eq!(
+        env.remove("RELKIT_BIN").as_deref(),
+        Some("${{ steps.install.outputs.bin }}"),
+        "{name}: the binary comes from the install step"
+    );
     (id, env)
 }
 

@@ -234,3 +234,16 @@ fn an_empty_tag_prefix_is_the_stream_of_bare_versions() {
         out.stdout
     );
 }
+
+#[test]
+fn in_a_clone_of_github_com_the_links_come_from_the_origin_remote() {
+    let repo = scenario::product();
+    repo.git(&["remote", "add", "origin", "git@github.com:owner/app.git"]);
+    let out = run(relkit(&["changelog"]).current_dir(repo.path())).expect_code(0);
+    assert!(
+        out.stdout
+            .contains("([#12](https://github.com/owner/app/pull/12))"),
+        "{}",
+        out.stdout
+    );
+}

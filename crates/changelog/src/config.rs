@@ -85,6 +85,27 @@ impl RepoLinks {
         }
     }
 
+    /// Links for a clone of github.com, from its remote URL (`https://github.com/o/r.git`,
+    /// `git@github.com:o/r.git`, `ssh://git@github.com/o/r`). Other hosts give none: a remote
+    /// URL does not say whether a host runs GitHub Enterprise, Gitea or Forgejo, whose links
+    /// differ; under a runner the forge is known and this is not needed.
+    pub fn from_remote(url: &str) -> Option<Self> {
+        let path = url
+            .strip_prefix("https://github.com/")
+            .or_else(|| url.strip_prefix("git@github.com:"))
+            .or_else(|| url.strip_prefix("ssh://git@github.com/"))?;
+        let path = path.trim_end_matches('/');
+        let path = path.strip_suffix(".git").unwrap_or(path);
+        let (owner, repo) = path.split_once('/')?;
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        (valid(owner) && valid(repo))
+            .then(|| Self::github(&format!("https://github.com/{owner}/{repo}")))
+    }
+
     /// The base of a commit's link, to which the full commit id is appended.
     pub fn commit_url(&self) -> String {
         format!("{}/commit/", self.web_url)
@@ -214,5 +235,34 @@ mod tests {
             manifest_section(Path::new("Cargo.toml"), "[package]\n"),
             None
         );
+    }
+
+    #[test]
+    fn a_github_remote_gives_links_in_every_url_form() {
+        for url in [
+            "https://github.com/owner/app.git",
+            "https://github.com/owner/app",
+            "git@github.com:owner/app.git",
+            "ssh://git@github.com/owner/app",
+        ] {
+            assert_eq!(
+                RepoLinks::from_remote(url),
+                Some(RepoLinks::github("https://github.com/owner/app")),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_remotes_give_no_links() {
+        for url in [
+            "https://gitea.example.com/owner/app.git",
+            "git@github.com:owner",
+            "https://github.com/owner/app/extra",
+            "/srv/git/app.git",
+            "",
+        ] {
+            assert_eq!(RepoLinks::from_remote(url), None, "{url}");
+        }
     }
 }

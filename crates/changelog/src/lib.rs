@@ -154,7 +154,8 @@ pub struct Request {
     /// Leave out commits that change only files matching these globs.
     pub exclude_paths: Vec<String>,
     pub config: ConfigSource,
-    /// Links for the built-in template; user templates have their own.
+    /// Links for the built-in template; user templates have their own. Without them, a clone of
+    /// github.com gets links from its `origin` remote.
     pub links: Option<RepoLinks>,
     /// The stream has no release yet: don't treat its lack of tags as a mistyped prefix.
     pub first_release: bool,
@@ -224,7 +225,14 @@ pub fn generate(request: &Request) -> Result<Notes, Error> {
             path: repo.root().to_path_buf(),
         });
     }
-    let loaded = config::load(repo.root(), &request.config, request.links.as_ref())?;
+    let links = match &request.links {
+        Some(links) => Some(links.clone()),
+        None => repo
+            .origin_url()?
+            .as_deref()
+            .and_then(RepoLinks::from_remote),
+    };
+    let loaded = config::load(repo.root(), &request.config, links.as_ref())?;
     let origin = loaded.origin;
     let mut config = loaded.config;
     add_path_filters(&mut config, request)?;
@@ -251,6 +259,7 @@ pub fn generate(request: &Request) -> Result<Notes, Error> {
         request,
         origin: &origin,
         release_tags: &release_tags,
+        links,
     };
     match &request.range {
         Range::Unreleased { to } => generator.unreleased(config, to),
@@ -334,6 +343,8 @@ struct Generator<'g> {
     request: &'g Request,
     origin: &'g ConfigOrigin,
     release_tags: &'g [TagRef],
+    /// The request's links, or those of a github.com `origin` remote.
+    links: Option<RepoLinks>,
 }
 
 impl Generator<'_> {
@@ -563,7 +574,7 @@ impl Generator<'_> {
         config: Config,
     ) -> Result<Renderer<'a>, Error> {
         let mut renderer = Renderer::new(releases, config, None).map_err(|e| self.classify(e))?;
-        let commit_url = self.request.links.as_ref().map(RepoLinks::commit_url);
+        let commit_url = self.links.as_ref().map(RepoLinks::commit_url);
         renderer
             .add_context("relkit", serde_json::json!({ "commit_url": commit_url }))
             .map_err(|e| self.classify(e))?;
