@@ -20,7 +20,6 @@
 //! - **all** of the history — what `git cliff` renders.
 
 mod config;
-pub mod git;
 pub mod releases;
 
 use std::collections::HashMap;
@@ -33,7 +32,7 @@ use git_cliff_core::release::Release;
 use relkit_version::{BumpDecision, BumpError, BumpPolicy, CommitCounts, Step, Stream, Version};
 
 pub use config::{ConfigOrigin, ConfigSource, RepoLinks};
-use git::{RawCommit, Repository, TagRef};
+use relkit_git::{RawCommit, Repository, TagRef};
 
 /// Why notes could not be made. Every variant names the input and value at fault.
 #[derive(Debug, thiserror::Error)]
@@ -68,21 +67,10 @@ pub enum Error {
         origin: ConfigOrigin,
         message: String,
     },
-    #[error("{command} failed (exit status {}): {stderr}", status.map_or_else(|| "none".to_owned(), |s| s.to_string()))]
-    Git {
-        command: String,
-        status: Option<i32>,
-        stderr: String,
-    },
+    #[error(transparent)]
+    Git(relkit_git::Error),
     #[error(transparent)]
     Bump(#[from] BumpError),
-    #[error("{command} printed output relkit could not read")]
-    GitOutput { command: String },
-    #[error("could not run git: is it installed and on PATH?")]
-    GitMissing {
-        #[source]
-        source: std::io::Error,
-    },
     #[error("could not read or write {}", path.display())]
     Io {
         path: PathBuf,
@@ -115,10 +103,16 @@ impl Error {
 
     /// Whether the error is the user's input (exit code 2) rather than a failure (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(
-            self,
-            Self::Git { .. } | Self::GitOutput { .. } | Self::GitMissing { .. } | Self::Io { .. }
-        )
+        !matches!(self, Self::Git(_) | Self::Io { .. })
+    }
+}
+
+impl From<relkit_git::Error> for Error {
+    fn from(err: relkit_git::Error) -> Self {
+        match err {
+            relkit_git::Error::NotARepository { path } => Self::NotARepository { path },
+            other => Self::Git(other),
+        }
     }
 }
 
@@ -565,7 +559,23 @@ impl Generator<'_> {
         let used = config
             .uses_commit_statistics()
             .map_err(|e| self.classify(e))?;
-        used.then(|| self.repo.statistics(range)).transpose()
+        if !used {
+            return Ok(None);
+        }
+        let stats = self.repo.statistics(range)?;
+        Ok(Some(
+            stats
+                .into_iter()
+                .map(|(id, s)| {
+                    let stats = CommitStatistics {
+                        files_changed: s.files_changed,
+                        additions: s.additions,
+                        deletions: s.deletions,
+                    };
+                    (id, stats)
+                })
+                .collect(),
+        ))
     }
 
     fn renderer<'a>(

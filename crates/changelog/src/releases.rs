@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use git_cliff_core::commit::{Commit, CommitStatistics, Range, Signature};
 use git_cliff_core::release::Release;
 
-use crate::git::{Person, RawCommit, TagRef};
+use relkit_git::{Person, RawCommit, TagRef};
 
 /// Where the commits of a changelog come from.
 #[derive(Debug)]

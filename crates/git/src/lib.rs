@@ -1,4 +1,5 @@
-//! Reading a repository through the `git` CLI: one walk of the history, one listing of the tags.
+//! A repository through the `git` CLI: one walk of the history, one listing of the tags, and the
+//! few writes relkit makes (tags).
 //!
 //! The `git` CLI (not libgit2) is used on purpose: `git log` streams 50,000 commits in a fraction
 //! of a second and it is what every runner already has. Failures are classified by asking git
@@ -10,9 +11,34 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use git_cliff_core::commit::CommitStatistics;
+/// Why git could not answer. Questions git answers with "no" (no such commit) are `Option`s,
+/// not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} is not inside a git repository", path.display())]
+    NotARepository { path: PathBuf },
+    #[error("{command} failed (exit status {}): {stderr}", status.map_or_else(|| "none".to_owned(), |s| s.to_string()))]
+    Failed {
+        command: String,
+        status: Option<i32>,
+        stderr: String,
+    },
+    #[error("{command} printed output relkit could not read")]
+    Unreadable { command: String },
+    #[error("could not run git: is it installed and on PATH?")]
+    Missing {
+        #[source]
+        source: std::io::Error,
+    },
+}
 
-use crate::Error;
+/// What a commit changed against its first parent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffStat {
+    pub files_changed: usize,
+    pub additions: usize,
+    pub deletions: usize,
+}
 
 /// Options that make git's output independent of the user's configuration.
 const NEUTRAL_CONFIG: &[&str] = &[
@@ -190,7 +216,7 @@ impl Repository {
             .filter(|record| !record.is_empty())
             .map(parse_commit)
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::GitOutput {
+            .ok_or_else(|| Error::Unreadable {
                 command: "git log".to_owned(),
             })
     }
@@ -226,7 +252,7 @@ impl Repository {
 
     /// Files changed, lines added and lines deleted by each commit of `range` against its first
     /// parent, as libgit2's diff statistics count them for the git-cliff CLI.
-    pub fn statistics(&self, range: &str) -> Result<HashMap<String, CommitStatistics>, Error> {
+    pub fn statistics(&self, range: &str) -> Result<HashMap<String, DiffStat>, Error> {
         let text = self.read([
             "log",
             "-z",
@@ -238,8 +264,8 @@ impl Repository {
             range,
             "--",
         ])?;
-        let mut stats: HashMap<String, CommitStatistics> = HashMap::new();
-        let mut current: Option<&mut CommitStatistics> = None;
+        let mut stats: HashMap<String, DiffStat> = HashMap::new();
+        let mut current: Option<&mut DiffStat> = None;
         for field in text.split('\0') {
             let field = field.trim_start_matches('\n');
             if let Some(id) = field.strip_prefix('\u{1}') {
@@ -274,6 +300,64 @@ impl Repository {
             .trim()
             .parse()
             .unwrap_or_default())
+    }
+
+    /// How many commits `range` holds (`A..B`, or a revision for all it reaches).
+    pub fn count(&self, range: &str) -> Result<u64, Error> {
+        let text = self.read(["rev-list", "--count", "--end-of-options", range, "--"])?;
+        text.trim().parse().map_err(|_| Error::Unreadable {
+            command: "git rev-list --count".to_owned(),
+        })
+    }
+
+    /// The commit the tag `name` points at, through any tag objects; `None` when there is no
+    /// such tag.
+    pub fn tag_commit(&self, name: &str) -> Result<Option<String>, Error> {
+        self.resolve(&format!("refs/tags/{name}"))
+    }
+
+    /// The message of the annotated tag `name`; `None` for a lightweight or missing tag.
+    pub fn tag_message(&self, name: &str) -> Result<Option<String>, Error> {
+        let reference = format!("refs/tags/{name}");
+        let kind = self.run(["cat-file", "-t", "--end-of-options", &reference])?;
+        if !kind.status.success() || String::from_utf8_lossy(&kind.stdout).trim() != "tag" {
+            return Ok(None);
+        }
+        let text = self.read(["tag", "--list", "--format=%(contents)", "--", name])?;
+        Ok(Some(strip_signature(&text)))
+    }
+
+    /// Whether git accepts `name` as a tag name (`git check-ref-format`).
+    pub fn is_valid_tag_name(&self, name: &str) -> Result<bool, Error> {
+        if name.starts_with('-') {
+            return Ok(false);
+        }
+        Ok(self
+            .run(["check-ref-format", &format!("refs/tags/{name}")])?
+            .status
+            .success())
+    }
+
+    /// Creates the tag `name` at `commit`: annotated with `message` when there is one. Fails
+    /// when the tag exists (git never moves it here). A repository with no identity configured
+    /// tags as "relkit".
+    pub fn create_tag(&self, name: &str, commit: &str, message: Option<&str>) -> Result<(), Error> {
+        let mut args: Vec<&str> = Vec::new();
+        let has_identity = self.run(["config", "user.email"])?.status.success();
+        if message.is_some() && !has_identity {
+            args.extend([
+                "-c",
+                "user.name=relkit",
+                "-c",
+                "user.email=relkit@localhost",
+            ]);
+        }
+        args.push("tag");
+        if let Some(message) = message {
+            args.extend(["--annotate", "--cleanup=verbatim", "--message", message]);
+        }
+        args.extend(["--no-sign", "--end-of-options", name, commit]);
+        self.read(args).map(drop)
     }
 
     /// The URL of the `origin` remote, when there is one.
@@ -325,7 +409,7 @@ impl Repository {
         let args: Vec<S> = args.into_iter().collect();
         let out = self.run(&args)?;
         if !out.status.success() {
-            return Err(Error::Git {
+            return Err(Error::Failed {
                 command: describe(&args),
                 status: out.status.code(),
                 stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
@@ -347,7 +431,7 @@ where
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GIT_PAGER")
         .output()
-        .map_err(|source| Error::GitMissing { source })
+        .map_err(|source| Error::Missing { source })
 }
 
 fn describe<S: AsRef<OsStr>>(args: &[S]) -> String {
