@@ -1,0 +1,137 @@
+//! The forge's domain, independent of any backend's wire format.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Sha256;
+
+/// A tag and the commit it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    pub commit: String,
+}
+
+/// A tag to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTag {
+    pub name: String,
+    pub commit: String,
+    /// The annotated tag's message; `None` for a lightweight tag.
+    pub message: Option<String>,
+}
+
+/// A release as the forge holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The backend's id: a number on GitHub and Gitea, the tag on the local forge.
+    pub id: String,
+    pub tag: String,
+    /// The commit or branch the tag is created at when the release is published.
+    pub target: String,
+    pub name: String,
+    pub body: String,
+    pub draft: bool,
+    pub prerelease: bool,
+    /// A published release that can no longer change (GitHub's immutable releases).
+    pub immutable: bool,
+    /// Where a person sees it: a web page, or a file of the local forge.
+    pub url: String,
+    pub assets: Vec<Asset>,
+}
+
+/// Whether a release becomes the repository's "latest".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MakeLatest {
+    True,
+    False,
+    /// The forge decides: the newest by date and version (GitHub's `legacy`).
+    #[default]
+    Legacy,
+}
+
+/// A release to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRelease {
+    pub tag: String,
+    pub target: String,
+    pub name: String,
+    pub body: String,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub make_latest: MakeLatest,
+}
+
+/// The fields of a release to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReleasePatch {
+    pub name: Option<String>,
+    pub body: Option<String>,
+    pub draft: Option<bool>,
+    pub prerelease: Option<bool>,
+    pub make_latest: Option<MakeLatest>,
+}
+
+/// A file attached to a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    /// The digest the forge reports, where it does (GitHub since 2025, the local forge).
+    pub digest: Option<Sha256>,
+    /// Where it is downloaded from.
+    pub url: String,
+}
+
+/// A file to upload as an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetUpload {
+    pub name: String,
+    pub path: PathBuf,
+    pub content_type: String,
+}
+
+/// A label and how it looks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub name: String,
+    /// Six hex digits, without `#`.
+    pub color: String,
+    pub description: String,
+}
+
+/// An issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub labels: Vec<String>,
+    pub url: String,
+}
+
+/// An issue to open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewIssue {
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+}
+
+/// The state of one status or check run, or of all of them together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    Success,
+    Pending,
+    Failure,
+}
+
+/// What the forge knows about the checks of a commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitChecks {
+    /// Each status context or check run by name, with its state.
+    pub checks: Vec<(String, CheckState)>,
+}

@@ -1,0 +1,3 @@
+//! Integration tests of relkit-forge's backends on real repositories.
+
+mod local;
