@@ -121,6 +121,11 @@ impl From<relkit_git::Error> for Error {
 pub enum Range {
     /// Since the newest full release of the stream that `to` reaches.
     Unreleased { to: String },
+    /// One release's section, as [`Range::Unreleased`] renders it, over the commits after the
+    /// stream tag `after` (all that `to` reaches when `None`, for a first release). Tags in
+    /// between, even the release's own tag, split nothing: a re-run after the tag was created
+    /// makes the same notes.
+    Release { after: Option<String>, to: String },
     /// `from..to`, as `git cliff FROM..TO`.
     Between { from: String, to: String },
     /// The whole history that `to` reaches, as `git cliff`.
@@ -256,7 +261,19 @@ pub fn generate(request: &Request) -> Result<Notes, Error> {
         links,
     };
     match &request.range {
-        Range::Unreleased { to } => generator.unreleased(config, to),
+        Range::Unreleased { to } => {
+            let to_id = generator.resolve("--to", to)?;
+            let previous = generator.base(&to_id)?;
+            generator.section(config, &to_id, previous)
+        }
+        Range::Release { after, to } => {
+            let to_id = generator.resolve("--to", to)?;
+            let previous = after
+                .as_deref()
+                .map(|tag| generator.stream_tag("--from", tag))
+                .transpose()?;
+            generator.section(config, &to_id, previous)
+        }
         Range::Between { from, to } => {
             let from_id = generator.resolve("--from", from)?;
             generator.resolve("--to", to)?;
@@ -372,9 +389,30 @@ impl Generator<'_> {
             .max_by(|a, b| a.version.cmp(&b.version)))
     }
 
-    fn unreleased(&self, mut config: Config, to: &str) -> Result<Notes, Error> {
-        let to_id = self.resolve("--to", to)?;
-        let previous = self.base(&to_id)?;
+    /// The tag `tag` of the stream as a release the notes start after.
+    fn stream_tag(&self, input: &'static str, tag: &str) -> Result<PreviousRelease, Error> {
+        let unknown = || Error::UnknownRevision {
+            input,
+            value: tag.to_owned(),
+        };
+        let version = self.request.stream.parse_tag(tag).ok_or_else(unknown)?;
+        let commit = self.repo.tag_commit(tag)?.ok_or_else(unknown)?;
+        Ok(PreviousRelease {
+            tag: tag.to_owned(),
+            version,
+            commit,
+        })
+    }
+
+    /// One section of notes for the commits after `previous` up to `to_id`, titled with the
+    /// next version, with the version decision on top.
+    fn section(
+        &self,
+        mut config: Config,
+        to_id: &str,
+        previous: Option<PreviousRelease>,
+    ) -> Result<Notes, Error> {
+        let to_id = to_id.to_owned();
         let range = match &previous {
             Some(p) => format!("{}..{to_id}", p.commit),
             None => to_id.clone(),

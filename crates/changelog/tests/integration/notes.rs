@@ -209,3 +209,60 @@ fn a_subject_followed_directly_by_text_still_counts_by_its_type() {
         "minor: 1 feature, 1 fix, no breaking change"
     );
 }
+
+#[test]
+fn a_release_section_is_the_same_before_and_after_its_tag_exists() {
+    let repo = scenario::product();
+    let mut req = request(
+        repo.path(),
+        Range::Release {
+            after: Some("v1.0.0".to_owned()),
+            to: head(),
+        },
+    );
+    req.next_version = Some(relkit_version::Version::new(1, 1, 0));
+    let before = generate(&req).expect("notes");
+    repo.tag("v1.1.0");
+    let after = generate(&req).expect("notes");
+    assert_eq!(before.markdown, after.markdown);
+    assert_eq!(after.commits, 3);
+    assert!(
+        after.markdown.contains("## v1.1.0 - "),
+        "{}",
+        after.markdown
+    );
+}
+
+#[test]
+fn a_first_release_section_covers_the_whole_history() {
+    let repo = relkit_testkit::GitRepo::new();
+    repo.commit("feat: one");
+    repo.commit("fix: two");
+    repo.tag("v0.1.0");
+    let mut req = request(
+        repo.path(),
+        Range::Release {
+            after: None,
+            to: head(),
+        },
+    );
+    req.next_version = Some(relkit_version::Version::new(0, 1, 0));
+    let notes = generate(&req).expect("notes");
+    assert_eq!(notes.commits, 2);
+    assert!(
+        notes.markdown.contains("## v0.1.0 - "),
+        "{}",
+        notes.markdown
+    );
+}
+
+#[test]
+fn a_release_section_after_a_tag_outside_the_stream_is_refused() {
+    let repo = scenario::two_streams();
+    let range = Range::Release {
+        after: Some("edge/v1.0.0".to_owned()),
+        to: head(),
+    };
+    let err = generate(&request(repo.path(), range)).expect_err("not in stream v");
+    assert!(err.to_string().contains("--from \"edge/v1.0.0\""), "{err}");
+}
