@@ -160,6 +160,8 @@ pub struct Request {
     pub first_release: bool,
     /// Use this version for the next release instead of the one the commits call for.
     pub next_version: Option<Version>,
+    /// Who set `next_version`, for the reason line; default `--next-version`.
+    pub next_version_source: Option<&'static str>,
 }
 
 /// A release the notes start after.
@@ -677,7 +679,11 @@ impl Generator<'_> {
         Ok(match &self.request.next_version {
             Some(forced) => BumpDecision {
                 bump: Step::between(current, forced).bump(),
-                reason: format!("{} (version set by --next-version)", decision.reason),
+                reason: format!(
+                    "{} (version set by {})",
+                    decision.reason,
+                    self.request.next_version_source.unwrap_or("--next-version")
+                ),
                 next: forced.clone(),
             },
             None => decision,

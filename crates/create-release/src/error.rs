@@ -1,0 +1,120 @@
+//! Why a release could not be planned or made.
+
+use std::path::PathBuf;
+
+use relkit_version::Version;
+
+/// A failed plan or step. Variants found while planning are the user's input (exit code 2):
+/// nothing has been written when they are returned.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("--target {target:?} is not a commit, branch or tag on {forge}")]
+    UnknownTarget { target: String, forge: String },
+    #[error(
+        "tag {tag} exists at commit {at}, not at the target {target}; relkit never moves a tag"
+    )]
+    TagElsewhere {
+        tag: String,
+        at: String,
+        target: String,
+    },
+    #[error("--tag {tag:?} is not a version of the stream {prefix:?} (like {prefix}1.2.3)")]
+    TagNotInStream { tag: String, prefix: String },
+    #[error("no commits since {tag}: there is nothing to release")]
+    NothingToRelease { tag: String },
+    #[error("--asset {pattern:?} matches no file")]
+    NoMatch { pattern: String },
+    #[error("--asset {pattern:?} is not a valid glob: {message}")]
+    BadPattern { pattern: String, message: String },
+    #[error("two assets are named {name:?}: {} and {}", first.display(), second.display())]
+    DuplicateAsset {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("asset {name:?} has the name of the file relkit writes itself")]
+    ReservedName { name: String },
+    #[error(
+        "asset {name} of release {tag} holds different bytes (sha256 {existing}) than {} (sha256 {new})",
+        path.display()
+    )]
+    AssetDiffers {
+        name: String,
+        tag: String,
+        path: PathBuf,
+        existing: String,
+        new: String,
+    },
+    #[error("release {tag} is immutable and differs from the plan: {what}")]
+    Immutable { tag: String, what: String },
+    #[error("--image {value:?} is not NAME=REFERENCE@sha256:DIGEST")]
+    BadImage { value: String },
+    #[error("{version} is a pre-release; --{input} makes full releases")]
+    NotFull {
+        input: &'static str,
+        version: Version,
+    },
+    #[error(transparent)]
+    Version(#[from] relkit_version::PrereleaseError),
+    #[error(transparent)]
+    Bump(#[from] relkit_version::BumpError),
+    #[error(transparent)]
+    Changelog(#[from] relkit_changelog::Error),
+    #[error(transparent)]
+    Forge(#[from] relkit_forge::Error),
+    #[error(transparent)]
+    Git(relkit_git::Error),
+    #[error("the repository at {} is a shallow clone: counting commits and writing notes need its history", path.display())]
+    ShallowClone { path: PathBuf },
+    #[error("{} is not inside a git repository", path.display())]
+    NotARepository { path: PathBuf },
+    #[error("could not read {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<relkit_git::Error> for Error {
+    fn from(err: relkit_git::Error) -> Self {
+        match err {
+            relkit_git::Error::NotARepository { path } => Self::NotARepository { path },
+            other => Self::Git(other),
+        }
+    }
+}
+
+impl Error {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::TagElsewhere { .. } => Some(
+                "release the commit the tag points at, or choose another version; delete the tag by hand only if it was never published",
+            ),
+            Self::NoMatch { .. } => Some(
+                "check the path (globs are relative to the working directory), or pass --allow-empty",
+            ),
+            Self::AssetDiffers { .. } => Some(
+                "pass --replace-assets to replace it, if the release may change after it was published",
+            ),
+            Self::ShallowClone { .. } => Some(
+                "check out the full history: actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`",
+            ),
+            Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
+            Self::Changelog(err) => err.hint(),
+            Self::Forge(err) => err.hint(),
+            _ => None,
+        }
+    }
+
+    /// Whether the error is the user's input (exit code 2) rather than a failure (exit code 1).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Self::Changelog(err) => err.is_bad_input(),
+            Self::Forge(relkit_forge::Error::InvalidName { .. }) => true,
+            Self::Forge(_) | Self::Git(_) | Self::Io { .. } => false,
+            _ => true,
+        }
+    }
+}

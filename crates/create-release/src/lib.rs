@@ -1,0 +1,739 @@
+//! The create-release action: a tag, a forge release with notes, and assets with their SHA-256
+//! sums and a release manifest; or the next pre-release (`v1.2.0-pre.145+abc1234`) or release
+//! candidate (`v1.2.3-rc.2`) of a stream.
+//!
+//! Written as plan, then apply. [`plan`] reads the repository and the forge and decides every
+//! tag, release and asset it would touch, with their current and target state; every check of
+//! the inputs happens there, so a bad input stops the run before anything is written.
+//! [`apply`] carries a plan out in an order that survives interruption: the tag, then the
+//! release as a draft, then its assets, and only then publishing it, so GitHub's immutable
+//! releases never freeze a half-uploaded release. Every step checks what is already there, so a
+//! re-run after a failure converges: a tag at the right commit, a release, an asset with the same
+//! bytes are states to resume from.
+
+mod assets;
+mod error;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use relkit_changelog::{ConfigSource, Range, RepoLinks, Request};
+use relkit_forge::{
+    Asset, AssetUpload, Forge, MakeLatest, NewRelease, NewTag, Release, ReleasePatch, Sha256,
+};
+use relkit_git::Repository;
+use relkit_version::{
+    Bump, PrereleaseBase, ShortSha, Stream, TaggedVersion, Version, VersionKind, next_prerelease,
+    next_rc,
+};
+
+pub use assets::{Image, LocalAsset, MANIFEST, SUMS};
+pub use error::Error;
+
+/// Which version the release gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionChoice {
+    /// This version (from `--tag`, or the tag a tag push carries).
+    Exact(Version),
+    /// The newest full release of the stream bumped by this, or as the commits call for.
+    Bump(BumpChoice),
+    /// The next pre-release `X.Y.Z-pre.N+sha7` of the target commit.
+    Prerelease(PrereleaseBase),
+    /// The next release candidate `X.Y.Z-rc.N` of the version the bump leads to.
+    Candidate(BumpChoice),
+}
+
+/// A fixed bump, or the one the commits call for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BumpChoice {
+    Fixed(Bump),
+    Auto,
+}
+
+/// Where the release notes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotesChoice {
+    /// The changelog of the commits since the previous release of the same kind.
+    Changelog(ConfigSource),
+    /// This file.
+    File(PathBuf),
+}
+
+/// The validated inputs of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A directory inside the repository.
+    pub repo: PathBuf,
+    pub stream: Stream,
+    pub version: VersionChoice,
+    /// The commit to release (a revision the forge resolves).
+    pub target: String,
+    /// The release's title; default, the tag.
+    pub name: Option<String>,
+    pub notes: NotesChoice,
+    /// Links for the built-in notes template.
+    pub links: Option<RepoLinks>,
+    /// Leave the release a draft.
+    pub draft: bool,
+    pub make_latest: MakeLatest,
+    /// Globs of files to attach, relative to `base`.
+    pub assets: Vec<String>,
+    /// The directory asset globs are relative to.
+    pub base: PathBuf,
+    pub allow_empty: bool,
+    pub replace_assets: bool,
+    pub images: Vec<Image>,
+}
+
+/// Whether a thing is made or already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Create,
+    Exists,
+}
+
+/// What happens to the release itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseStep {
+    /// Created as a draft.
+    Create,
+    /// Exists; these fields change.
+    Update(Release, Vec<&'static str>),
+    /// Exists as planned.
+    Keep(Release),
+}
+
+/// What happens to one asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetStep {
+    Upload,
+    /// The release has it with the same bytes.
+    Keep,
+    /// The release has different bytes under this name, and replacing was asked for.
+    Replace(Asset),
+}
+
+/// One file of the release and what happens to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedAsset {
+    pub file: LocalAsset,
+    pub step: AssetStep,
+}
+
+/// Everything a run would change, decided before any change.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub tag: String,
+    pub version: Version,
+    pub commit: String,
+    pub prerelease: bool,
+    pub name: String,
+    pub body: String,
+    pub tag_step: Presence,
+    pub release: ReleaseStep,
+    /// Whether the release ends published (it is created, and kept, as a draft until then).
+    pub publish: bool,
+    pub make_latest: MakeLatest,
+    /// The user's assets, then `SHA256SUMS` and the manifest.
+    pub assets: Vec<PlannedAsset>,
+    /// The release manifest's text.
+    pub manifest: String,
+    /// The directory of the generated files, removed with the last copy of the plan.
+    _generated: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// What a run made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub release: Release,
+}
+
+/// Decides what a run changes. Reads the repository and the forge; writes nothing.
+pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
+    let repo = Repository::discover(&config.repo)?;
+    if repo.is_shallow()? {
+        return Err(Error::ShallowClone {
+            path: repo.root().to_path_buf(),
+        });
+    }
+    let commit = forge
+        .resolve(&config.target)
+        .await?
+        .ok_or_else(|| Error::UnknownTarget {
+            target: config.target.clone(),
+            forge: forge.describe(),
+        })?;
+    let tags = repo.tags()?;
+    let tag_commits: HashMap<&str, &str> = tags
+        .iter()
+        .map(|t| (t.ref_name.as_str(), t.commit.as_str()))
+        .collect();
+    let stream_tags = config
+        .stream
+        .releases(tags.iter().map(|t| t.ref_name.as_str()));
+
+    let version = choose_version(forge, &repo, config, &commit, &stream_tags, &tag_commits).await?;
+    let tag = config.stream.tag_name(&version);
+    let prerelease = !VersionKind::of(&version).is_full();
+
+    let tag_step = match forge.tag(&tag).await? {
+        Some(existing) if existing.commit != commit => {
+            return Err(Error::TagElsewhere {
+                tag,
+                at: existing.commit,
+                target: commit,
+            });
+        }
+        Some(_) => Presence::Exists,
+        None => Presence::Create,
+    };
+
+    let name = config.name.clone().unwrap_or_else(|| tag.clone());
+    let body = notes(
+        &repo,
+        config,
+        &version,
+        &tag,
+        &commit,
+        &stream_tags,
+        &tag_commits,
+    )?;
+
+    let existing = find_release(forge, &tag).await?;
+    let release = match existing {
+        None => ReleaseStep::Create,
+        Some(release) => {
+            let mut changes = Vec::new();
+            if release.name != name {
+                changes.push("name");
+            }
+            if release.body != body {
+                changes.push("notes");
+            }
+            if release.prerelease != prerelease {
+                changes.push("pre-release flag");
+            }
+            if changes.is_empty() {
+                ReleaseStep::Keep(release)
+            } else {
+                ReleaseStep::Update(release, changes)
+            }
+        }
+    };
+
+    let files = assets::find(&config.assets, &config.base, config.allow_empty)?;
+    let manifest = assets::manifest(&tag, &version, &commit, &files, &config.images);
+    let generated = tempfile::Builder::new()
+        .prefix("relkit-release-")
+        .tempdir()
+        .map_err(|source| Error::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let mut all = files.clone();
+    all.push(write_generated(generated.path(), MANIFEST, &manifest)?);
+    let sums = assets::sums(&all);
+    all.push(write_generated(generated.path(), SUMS, &sums)?);
+
+    let current: &[Asset] = match &release {
+        ReleaseStep::Create => &[],
+        ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) => &r.assets,
+    };
+    let mut planned = Vec::new();
+    for file in all {
+        let step = match current.iter().find(|a| a.name == file.name) {
+            None => AssetStep::Upload,
+            Some(existing) => {
+                let digest = match existing.digest {
+                    Some(digest) => digest,
+                    None => Sha256::of(&forge.download_asset(existing).await?),
+                };
+                if digest == file.sha256 {
+                    AssetStep::Keep
+                } else if config.replace_assets {
+                    AssetStep::Replace(existing.clone())
+                } else {
+                    return Err(Error::AssetDiffers {
+                        name: file.name.clone(),
+                        tag,
+                        path: file.path.clone(),
+                        existing: digest.to_string(),
+                        new: file.sha256.to_string(),
+                    });
+                }
+            }
+        };
+        planned.push(PlannedAsset { file, step });
+    }
+
+    let publish = !config.draft;
+    if let ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) = &release
+        && r.immutable
+    {
+        let mut what: Vec<String> = changes_of(&release)
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        what.extend(
+            planned
+                .iter()
+                .filter(|a| a.step != AssetStep::Keep)
+                .map(|a| format!("asset {}", a.file.name)),
+        );
+        if !what.is_empty() {
+            return Err(Error::Immutable {
+                tag: r.tag.clone(),
+                what: what.join(", "),
+            });
+        }
+    }
+
+    Ok(Plan {
+        tag,
+        version,
+        commit,
+        prerelease,
+        name,
+        body,
+        tag_step,
+        release,
+        publish,
+        make_latest: config.make_latest,
+        assets: planned,
+        manifest,
+        _generated: std::sync::Arc::new(generated),
+    })
+}
+
+fn changes_of(step: &ReleaseStep) -> &[&'static str] {
+    match step {
+        ReleaseStep::Update(_, changes) => changes,
+        _ => &[],
+    }
+}
+
+fn write_generated(dir: &Path, name: &str, text: &str) -> Result<LocalAsset, Error> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(LocalAsset {
+        name: name.to_owned(),
+        path,
+        size: text.len() as u64,
+        sha256: Sha256::of(text.as_bytes()),
+    })
+}
+
+/// The release of `tag`, published or draft (drafts are found only by listing).
+async fn find_release<F: Forge>(forge: &F, tag: &str) -> Result<Option<Release>, Error> {
+    if let Some(release) = forge.release_by_tag(tag).await? {
+        return Ok(Some(release));
+    }
+    Ok(forge.releases().await?.into_iter().find(|r| r.tag == tag))
+}
+
+async fn choose_version<F: Forge>(
+    forge: &F,
+    repo: &Repository,
+    config: &Config,
+    commit: &str,
+    stream_tags: &[TaggedVersion],
+    tag_commits: &HashMap<&str, &str>,
+) -> Result<Version, Error> {
+    let at_commit = |kind: fn(VersionKind) -> bool| {
+        stream_tags
+            .iter()
+            .filter(|t| tag_commits.get(t.tag.as_str()) == Some(&commit))
+            .filter(|t| kind(VersionKind::of(&t.version)))
+            .max()
+            .map(|t| t.version.clone())
+    };
+    let latest_full = stream_tags
+        .iter()
+        .filter(|t| VersionKind::of(&t.version).is_full())
+        .max();
+    match &config.version {
+        VersionChoice::Exact(version) => Ok(version.clone()),
+        VersionChoice::Bump(choice) => {
+            // A full release already tagged at this commit is a run to resume, not a new bump.
+            if let Some(version) = at_commit(VersionKind::is_full) {
+                return Ok(version);
+            }
+            bumped(repo, config, commit, latest_full, *choice)
+        }
+        VersionChoice::Candidate(choice) => {
+            let is_rc = |k| matches!(k, VersionKind::ReleaseCandidate { .. });
+            if let Some(version) = at_commit(is_rc) {
+                return Ok(version);
+            }
+            let target = bumped(repo, config, commit, latest_full, *choice)?;
+            let existing: Vec<Version> = stream_tags.iter().map(|t| t.version.clone()).collect();
+            Ok(next_rc(&target, &existing)?)
+        }
+        VersionChoice::Prerelease(base) => {
+            let count = match latest_full {
+                Some(full) => forge.ahead_by(&full.tag, commit).await?,
+                None => repo.count(commit)?,
+            };
+            let bump = match base {
+                PrereleaseBase::Latest => Bump::None,
+                PrereleaseBase::Next => decision(repo, config, commit)?.0,
+            };
+            let releases: Vec<Version> = stream_tags.iter().map(|t| t.version.clone()).collect();
+            Ok(next_prerelease(
+                &releases,
+                *base,
+                bump,
+                count,
+                &ShortSha::new(commit)?,
+            )?)
+        }
+    }
+}
+
+/// The newest full release bumped as chosen.
+fn bumped(
+    repo: &Repository,
+    config: &Config,
+    commit: &str,
+    latest_full: Option<&TaggedVersion>,
+    choice: BumpChoice,
+) -> Result<Version, Error> {
+    let current = latest_full.map_or_else(|| Version::new(0, 0, 0), |t| t.version.clone());
+    match choice {
+        BumpChoice::Fixed(bump) => Ok(bump.apply(&current)?),
+        BumpChoice::Auto => {
+            let (bump, next) = decision(repo, config, commit)?;
+            if bump == Bump::None {
+                return Err(Error::NothingToRelease {
+                    tag: latest_full
+                        .map_or_else(|| "the first commit".to_owned(), |t| t.tag.clone()),
+                });
+            }
+            Ok(next)
+        }
+    }
+}
+
+/// The bump the unreleased commits call for, and the version it leads to.
+fn decision(repo: &Repository, config: &Config, commit: &str) -> Result<(Bump, Version), Error> {
+    let notes = relkit_changelog::generate(&Request {
+        repo: repo.root().to_path_buf(),
+        stream: config.stream.clone(),
+        range: Range::Unreleased {
+            to: commit.to_owned(),
+        },
+        config: changelog_config(config),
+        first_release: true,
+        ..Request::default()
+    })?;
+    Ok((notes.decision.bump, notes.decision.next))
+}
+
+fn changelog_config(config: &Config) -> ConfigSource {
+    match &config.notes {
+        NotesChoice::Changelog(source) => source.clone(),
+        NotesChoice::File(_) => ConfigSource::Discover,
+    }
+}
+
+/// The release notes: a file's text, or the changelog since the previous release of the same
+/// kind (a full release's notes start at the previous full release, a pre-release's at the
+/// previous tag of the stream) that the commit reaches.
+fn notes(
+    repo: &Repository,
+    config: &Config,
+    version: &Version,
+    tag: &str,
+    commit: &str,
+    stream_tags: &[TaggedVersion],
+    tag_commits: &HashMap<&str, &str>,
+) -> Result<String, Error> {
+    let source = match &config.notes {
+        NotesChoice::File(path) => {
+            return std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            });
+        }
+        NotesChoice::Changelog(source) => source.clone(),
+    };
+    let full = VersionKind::of(version).is_full();
+    let order: HashMap<String, usize> = repo
+        .reachable(commit)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, i))
+        .collect();
+    // The nearest tag of the right kind in the history of the commit. Pre-releases are found
+    // by history alone: `1.0.1-pre.2` comes before `1.0.0-pre.3` when 1.0.0 was released in
+    // between, although SemVer ranks it higher.
+    let after = stream_tags
+        .iter()
+        .filter(|t| t.tag != tag)
+        .filter(|t| !full || (VersionKind::of(&t.version).is_full() && t.version < *version))
+        .filter_map(|t| {
+            let position = order.get(*tag_commits.get(t.tag.as_str())?)?;
+            Some((position, t))
+        })
+        .min_by_key(|(position, t)| (**position, std::cmp::Reverse(t.version.clone())))
+        .map(|(_, t)| t.tag.clone());
+    let notes = relkit_changelog::generate(&Request {
+        repo: repo.root().to_path_buf(),
+        stream: config.stream.clone(),
+        range: Range::Release {
+            after,
+            to: commit.to_owned(),
+        },
+        config: source,
+        links: config.links.clone(),
+        first_release: true,
+        next_version: Some(version.clone()),
+        next_version_source: Some(if full {
+            "create-release"
+        } else {
+            "create-release's pre-release naming"
+        }),
+        ..Request::default()
+    })?;
+    Ok(notes.markdown)
+}
+
+/// Carries out `plan`, reporting each change through `log` as it is made.
+pub async fn apply<F: Forge>(
+    forge: &F,
+    plan: &Plan,
+    log: &mut dyn FnMut(&str),
+) -> Result<Outcome, Error> {
+    if plan.tag_step == Presence::Create {
+        let new = NewTag {
+            name: plan.tag.clone(),
+            commit: plan.commit.clone(),
+            message: Some(plan.name.clone()),
+        };
+        match forge.create_tag(&new).await {
+            Ok(_) => log(&format!(
+                "created tag {} at {}",
+                plan.tag,
+                short(&plan.commit)
+            )),
+            // Made by a run that failed before it could say so: fine if it is where we want it.
+            Err(relkit_forge::Error::AlreadyExists { .. }) => {
+                confirm_tag(forge, plan).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    let mut release = match &plan.release {
+        ReleaseStep::Keep(release) => release.clone(),
+        ReleaseStep::Update(release, _) => {
+            let patch = ReleasePatch {
+                name: Some(plan.name.clone()),
+                body: Some(plan.body.clone()),
+                prerelease: Some(plan.prerelease),
+                ..ReleasePatch::default()
+            };
+            let updated = forge.update_release(release, &patch).await?;
+            log(&format!("updated release {}", plan.tag));
+            updated
+        }
+        ReleaseStep::Create => {
+            let new = NewRelease {
+                tag: plan.tag.clone(),
+                target: plan.commit.clone(),
+                name: plan.name.clone(),
+                body: plan.body.clone(),
+                draft: true,
+                prerelease: plan.prerelease,
+                make_latest: plan.make_latest,
+            };
+            match forge.create_release(&new).await {
+                Ok(release) => {
+                    log(&format!("created draft release {}", plan.tag));
+                    release
+                }
+                Err(relkit_forge::Error::AlreadyExists { .. }) => find_release(forge, &plan.tag)
+                    .await?
+                    .ok_or_else(|| relkit_forge::Error::NotFound {
+                        forge: forge.describe(),
+                        what: format!("the release for tag {}", plan.tag),
+                    })?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+
+    for asset in &plan.assets {
+        let upload = AssetUpload {
+            name: asset.file.name.clone(),
+            path: asset.file.path.clone(),
+            content_type: content_type(&asset.file.name).to_owned(),
+        };
+        match &asset.step {
+            AssetStep::Keep => continue,
+            AssetStep::Replace(old) => {
+                forge.delete_asset(old).await?;
+                log(&format!("deleted the old {}", old.name));
+            }
+            AssetStep::Upload => {}
+        }
+        match forge.upload_asset(&release, &upload).await {
+            Ok(_) => log(&format!(
+                "uploaded {} ({} bytes, sha256 {})",
+                asset.file.name, asset.file.size, asset.file.sha256
+            )),
+            Err(relkit_forge::Error::AlreadyExists { .. }) => {
+                confirm_asset(forge, &plan.tag, &asset.file).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    if plan.publish && release.draft {
+        let patch = ReleasePatch {
+            draft: Some(false),
+            make_latest: Some(plan.make_latest),
+            ..ReleasePatch::default()
+        };
+        release = forge.update_release(&release, &patch).await?;
+        log(&format!("published release {}", plan.tag));
+    }
+    // Read back once: the release as the forge now holds it, with every asset.
+    let release = find_release(forge, &plan.tag).await?.unwrap_or(release);
+    Ok(Outcome { release })
+}
+
+async fn confirm_tag<F: Forge>(forge: &F, plan: &Plan) -> Result<(), Error> {
+    match forge.tag(&plan.tag).await? {
+        Some(tag) if tag.commit == plan.commit => Ok(()),
+        Some(tag) => Err(Error::TagElsewhere {
+            tag: plan.tag.clone(),
+            at: tag.commit,
+            target: plan.commit.clone(),
+        }),
+        None => Err(relkit_forge::Error::NotFound {
+            forge: forge.describe(),
+            what: format!("tag {}", plan.tag),
+        }
+        .into()),
+    }
+}
+
+/// After an upload that the forge says exists: the bytes there must be ours.
+async fn confirm_asset<F: Forge>(forge: &F, tag: &str, file: &LocalAsset) -> Result<(), Error> {
+    let release = find_release(forge, tag).await?;
+    let existing = release
+        .iter()
+        .flat_map(|r| r.assets.iter())
+        .find(|a| a.name == file.name);
+    let Some(existing) = existing else {
+        return Err(relkit_forge::Error::NotFound {
+            forge: forge.describe(),
+            what: format!("asset {} of release {tag}", file.name),
+        }
+        .into());
+    };
+    let digest = match existing.digest {
+        Some(digest) => digest,
+        None => Sha256::of(&forge.download_asset(existing).await?),
+    };
+    if digest == file.sha256 {
+        Ok(())
+    } else {
+        Err(Error::AssetDiffers {
+            name: file.name.clone(),
+            tag: tag.to_owned(),
+            path: file.path.clone(),
+            existing: digest.to_string(),
+            new: file.sha256.to_string(),
+        })
+    }
+}
+
+fn content_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        "application/json"
+    } else if lower.ends_with(".txt") || lower.ends_with(".md") || name == SUMS {
+        "text/plain"
+    } else if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+        "application/gzip"
+    } else if lower.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}
+
+impl fmt::Display for Plan {
+    /// The plan as a person reads it: every tag, release and asset, current → target.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tag = match self.tag_step {
+            Presence::Create => format!("create at {}", short(&self.commit)),
+            Presence::Exists => format!("exists at {}", short(&self.commit)),
+        };
+        writeln!(f, "tag      {} → {tag}", self.tag)?;
+        let kind = if self.prerelease {
+            "pre-release"
+        } else {
+            "release"
+        };
+        let end = if self.publish {
+            "published"
+        } else {
+            "left a draft"
+        };
+        let release = match &self.release {
+            ReleaseStep::Create => format!("create as a draft, upload, then {end}"),
+            ReleaseStep::Update(r, changes) => format!(
+                "update {} ({}){}",
+                changes.join(", "),
+                if r.draft { "draft" } else { "published" },
+                if r.draft && self.publish {
+                    ", then published"
+                } else {
+                    ""
+                }
+            ),
+            ReleaseStep::Keep(r) if r.draft && self.publish => "publish".to_owned(),
+            ReleaseStep::Keep(_) => "up to date".to_owned(),
+        };
+        writeln!(f, "{kind:<8} {} \"{}\" → {release}", self.tag, self.name)?;
+        for asset in &self.assets {
+            let step = match &asset.step {
+                AssetStep::Upload => "upload",
+                AssetStep::Keep => "same bytes, kept",
+                AssetStep::Replace(_) => "different bytes, replaced",
+            };
+            writeln!(
+                f,
+                "asset    {} ({} bytes, sha256 {}…) → {step}",
+                asset.file.name,
+                asset.file.size,
+                &asset.file.sha256.to_string()[..12]
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Plan {
+    /// Whether applying the plan would change nothing.
+    pub fn is_noop(&self) -> bool {
+        let release_done = match &self.release {
+            ReleaseStep::Keep(r) => !(r.draft && self.publish),
+            _ => false,
+        };
+        self.tag_step == Presence::Exists
+            && release_done
+            && self.assets.iter().all(|a| a.step == AssetStep::Keep)
+    }
+}

@@ -1,0 +1,289 @@
+//! Plans and runs on the local forge.
+
+use relkit_create_release::{
+    AssetStep, BumpChoice, Error, MANIFEST, Presence, ReleaseStep, SUMS, VersionChoice, apply, plan,
+};
+use relkit_forge::{Forge, Sha256};
+use relkit_testkit::scenario;
+use relkit_version::{Bump, PrereleaseBase};
+
+use crate::{auto, build, config, exact, forge};
+
+#[tokio::test]
+async fn a_full_release_gets_its_tag_notes_assets_sums_and_manifest() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app"), ("app.sbom.json", "{}")]);
+    let forge = forge(&repo);
+    let plan = plan(&forge, &config(&repo, exact("1.1.0")))
+        .await
+        .expect("plan");
+    assert_eq!(plan.tag, "v1.1.0");
+    assert_eq!(plan.commit, repo.head());
+    assert_eq!(plan.tag_step, Presence::Create);
+    assert_eq!(plan.release, ReleaseStep::Create);
+    let names: Vec<&str> = plan.assets.iter().map(|a| a.file.name.as_str()).collect();
+    assert_eq!(names, ["app.sbom.json", "app.tar.gz", MANIFEST, SUMS]);
+
+    let mut log = Vec::new();
+    let outcome = apply(&forge, &plan, &mut |line| log.push(line.to_owned()))
+        .await
+        .expect("apply");
+    let release = outcome.release;
+    assert!(!release.draft, "published at the end");
+    assert!(!release.prerelease);
+    assert!(release.body.contains("## v1.1.0 - "), "{}", release.body);
+    assert!(
+        release.body.contains("Add --quiet option"),
+        "notes since v1.0.0"
+    );
+    assert!(
+        !release.body.contains("Crash when the cache is missing"),
+        "not before v1.0.0"
+    );
+    assert_eq!(
+        log.first().map(String::as_str),
+        Some(&*format!("created tag v1.1.0 at {}", &repo.head()[..7]))
+    );
+    assert_eq!(
+        log.last().map(String::as_str),
+        Some("published release v1.1.0")
+    );
+
+    let tag = forge.tag("v1.1.0").await.expect("read").expect("the tag");
+    assert_eq!(tag.commit, repo.head());
+    let sums = release
+        .assets
+        .iter()
+        .find(|a| a.name == SUMS)
+        .expect("sums");
+    let sums =
+        String::from_utf8(forge.download_asset(sums).await.expect("download")).expect("text");
+    assert!(
+        sums.contains(&format!("{}  app.tar.gz\n", Sha256::of(b"app"))),
+        "{sums}"
+    );
+    assert!(sums.contains(&format!("  {MANIFEST}\n")), "{sums}");
+    let manifest = release
+        .assets
+        .iter()
+        .find(|a| a.name == MANIFEST)
+        .expect("manifest");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&forge.download_asset(manifest).await.expect("download"))
+            .expect("JSON");
+    assert_eq!(manifest["tag"], "v1.1.0");
+    assert_eq!(manifest["commit"], repo.head());
+    assert_eq!(manifest["assets"][1]["name"], "app.tar.gz");
+    assert_eq!(
+        manifest["assets"][1]["sha256"],
+        Sha256::of(b"app").to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_second_run_changes_nothing() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, exact("1.1.0"));
+    let first = plan(&forge, &cfg).await.expect("plan");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+
+    let again = plan(&forge, &cfg).await.expect("plan again");
+    assert!(again.is_noop(), "{again}");
+    let mut log = Vec::new();
+    apply(&forge, &again, &mut |line| log.push(line.to_owned()))
+        .await
+        .expect("apply again");
+    assert!(log.is_empty(), "{log:?}");
+    assert_eq!(forge.releases().await.expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn an_automatic_bump_resumes_at_the_tag_it_made() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, auto());
+    let first = plan(&forge, &cfg).await.expect("plan");
+    assert_eq!(first.tag, "v1.1.0", "a feature since v1.0.0");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    let again = plan(&forge, &cfg).await.expect("plan again");
+    assert_eq!(
+        again.tag, "v1.1.0",
+        "not v1.2.0: the commit already has its release"
+    );
+    assert!(again.is_noop(), "{again}");
+}
+
+#[tokio::test]
+async fn a_fixed_bump_applies_to_the_newest_full_release() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, VersionChoice::Bump(BumpChoice::Fixed(Bump::Major)));
+    assert_eq!(plan(&forge, &cfg).await.expect("plan").tag, "v2.0.0");
+}
+
+#[tokio::test]
+async fn a_prerelease_is_named_after_the_base_count_and_commit_and_converges() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, VersionChoice::Prerelease(PrereleaseBase::Latest));
+    let first = plan(&forge, &cfg).await.expect("plan");
+    let sha7 = &repo.head()[..7];
+    assert_eq!(first.tag, format!("v1.0.0-pre.3+{sha7}"));
+    assert!(first.prerelease);
+    // Notes start at the previous pre-release of the stream, v1.0.1-pre.2.
+    assert!(first.body.contains("Split the reporter"), "{}", first.body);
+    assert!(!first.body.contains("Add --quiet option"), "{}", first.body);
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    let again = plan(&forge, &cfg).await.expect("plan again");
+    assert_eq!(again.tag, first.tag);
+    assert!(again.is_noop(), "{again}");
+
+    let next = config(&repo, VersionChoice::Prerelease(PrereleaseBase::Next));
+    assert_eq!(
+        plan(&forge, &next).await.expect("plan").tag,
+        format!("v1.1.0-pre.3+{sha7}")
+    );
+}
+
+#[tokio::test]
+async fn release_candidates_count_up() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, VersionChoice::Candidate(BumpChoice::Auto));
+    let first = plan(&forge, &cfg).await.expect("plan");
+    assert_eq!(first.tag, "v1.1.0-rc.1");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    assert_eq!(
+        plan(&forge, &cfg).await.expect("plan").tag,
+        "v1.1.0-rc.1",
+        "resumed"
+    );
+    repo.commit("fix: one more");
+    assert_eq!(plan(&forge, &cfg).await.expect("plan").tag, "v1.1.0-rc.2");
+}
+
+#[tokio::test]
+async fn different_bytes_under_an_asset_name_stop_the_plan_unless_replacing() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let mut cfg = config(&repo, exact("1.1.0"));
+    apply(
+        &forge,
+        &plan(&forge, &cfg).await.expect("plan"),
+        &mut |_| {},
+    )
+    .await
+    .expect("apply");
+
+    build(&repo, &[("app.tar.gz", "rebuilt")]);
+    let err = plan(&forge, &cfg).await.expect_err("different bytes");
+    assert!(
+        matches!(err, Error::AssetDiffers { ref name, .. } if name == "app.tar.gz"),
+        "{err}"
+    );
+    assert!(err.is_bad_input());
+
+    cfg.replace_assets = true;
+    let replacing = plan(&forge, &cfg).await.expect("plan");
+    let step = |name: &str| {
+        replacing
+            .assets
+            .iter()
+            .find(|a| a.file.name == name)
+            .map(|a| a.step.clone())
+    };
+    assert!(matches!(step("app.tar.gz"), Some(AssetStep::Replace(_))));
+    assert!(
+        matches!(step(SUMS), Some(AssetStep::Replace(_))),
+        "the sums change too"
+    );
+    let outcome = apply(&forge, &replacing, &mut |_| {}).await.expect("apply");
+    let asset = outcome
+        .release
+        .assets
+        .iter()
+        .find(|a| a.name == "app.tar.gz")
+        .expect("asset");
+    assert_eq!(
+        forge.download_asset(asset).await.expect("download"),
+        b"rebuilt"
+    );
+}
+
+#[tokio::test]
+async fn a_tag_at_another_commit_is_never_moved() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let err = plan(&forge, &config(&repo, exact("1.0.0")))
+        .await
+        .expect_err("exists");
+    assert!(
+        matches!(err, Error::TagElsewhere { ref tag, .. } if tag == "v1.0.0"),
+        "{err}"
+    );
+    assert!(err.hint().is_some());
+}
+
+#[tokio::test]
+async fn asset_globs_must_match_and_names_must_be_unique() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    std::fs::create_dir_all(repo.path().join("other")).expect("mkdir");
+    std::fs::write(repo.path().join("other/app.tar.gz"), "other").expect("write");
+    let forge = forge(&repo);
+
+    let mut cfg = config(&repo, exact("1.1.0"));
+    cfg.assets = vec!["dist/*.zip".to_owned()];
+    let err = plan(&forge, &cfg).await.expect_err("no match");
+    assert!(matches!(err, Error::NoMatch { .. }), "{err}");
+    cfg.allow_empty = true;
+    let allowed = plan(&forge, &cfg).await.expect("allowed");
+    assert_eq!(allowed.assets.len(), 2, "the manifest and the sums");
+
+    cfg.assets = vec!["dist/*".to_owned(), "other/*".to_owned()];
+    let err = plan(&forge, &cfg).await.expect_err("two app.tar.gz");
+    assert!(matches!(err, Error::DuplicateAsset { .. }), "{err}");
+    assert_eq!(
+        forge.tag("v1.1.0").await.expect("read"),
+        None,
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_stays_a_draft_when_asked() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let mut cfg = config(&repo, exact("1.1.0"));
+    cfg.draft = true;
+    let outcome = apply(
+        &forge,
+        &plan(&forge, &cfg).await.expect("plan"),
+        &mut |_| {},
+    )
+    .await
+    .expect("apply");
+    assert!(outcome.release.draft);
+    cfg.draft = false;
+    let publish = plan(&forge, &cfg).await.expect("plan");
+    assert_eq!(
+        publish
+            .to_string()
+            .lines()
+            .nth(1)
+            .map(|l| l.ends_with("→ publish")),
+        Some(true),
+        "{publish}"
+    );
+    let outcome = apply(&forge, &publish, &mut |_| {}).await.expect("apply");
+    assert!(!outcome.release.draft);
+}
