@@ -88,6 +88,7 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
             links: links(env, platform),
             first_release: args.first_release,
             next_version,
+            next_version_source: None,
         },
         write,
         notes_file,
@@ -105,7 +106,7 @@ fn globs(values: Vec<String>) -> Vec<String> {
 }
 
 /// Links to the repository on the forge the runner belongs to.
-fn links(env: &Env, platform: &Platform) -> Option<RepoLinks> {
+pub(crate) fn links(env: &Env, platform: &Platform) -> Option<RepoLinks> {
     let server = platform.server_url()?;
     let repository = env.get("GITHUB_REPOSITORY")?;
     let web = format!("{}/{repository}", server.trim_end_matches('/'));
