@@ -47,17 +47,30 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-impl From<relkit_changelog::Error> for Failure {
-    fn from(err: relkit_changelog::Error) -> Self {
-        let failure = if err.is_bad_input() {
-            Self::bad_input(chain(&err))
+impl Failure {
+    /// An error of a command's library, sorted by whether it was the input's fault.
+    fn of(err: &dyn std::error::Error, bad_input: bool, hint: Option<&str>) -> Self {
+        let failure = if bad_input {
+            Self::bad_input(chain(err))
         } else {
-            Self::failed(chain(&err))
+            Self::failed(chain(err))
         };
-        match err.hint() {
+        match hint {
             Some(hint) => failure.with_hint(hint),
             None => failure,
         }
+    }
+}
+
+impl From<relkit_changelog::Error> for Failure {
+    fn from(err: relkit_changelog::Error) -> Self {
+        Self::of(&err, err.is_bad_input(), err.hint())
+    }
+}
+
+impl From<relkit_create_release::Error> for Failure {
+    fn from(err: relkit_create_release::Error) -> Self {
+        Self::of(&err, err.is_bad_input(), err.hint())
     }
 }
 

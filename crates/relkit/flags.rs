@@ -32,11 +32,13 @@ pub struct Cli {
 pub enum Command {
     /// Release notes from conventional commits, and the semver bump they call for.
     Changelog(ChangelogArgs),
+    /// Tag, release and assets with SHA-256 sums; or the next pre-release or release candidate.
+    CreateRelease(CreateReleaseArgs),
 }
 
 impl Command {
     /// The names relkit answers to when called through a link: `changelog` or `relkit-changelog`.
-    pub const MULTI_CALL: &'static [&'static str] = &["changelog"];
+    pub const MULTI_CALL: &'static [&'static str] = &["changelog", "create-release"];
 }
 
 /// Flags of `relkit changelog`.
@@ -106,6 +108,96 @@ pub struct ChangelogArgs {
     /// The stream has never been released: no tag with its prefix is expected.
     #[arg(long, env = "RELKIT_FIRST_RELEASE", value_parser = switch)]
     pub first_release: bool,
+}
+
+/// Flags of `relkit create-release`.
+#[derive(Debug, Args)]
+pub struct CreateReleaseArgs {
+    /// A directory inside the repository [default: .]
+    #[arg(long, env = "RELKIT_REPO", value_name = "DIR")]
+    pub repo: Option<OsString>,
+
+    /// The tag stream: the prefix before the version (`v`, `edge/v`, `cloud/v`; empty for none).
+    #[arg(
+        long,
+        env = "RELKIT_TAG_PREFIX",
+        default_value = "v",
+        value_name = "PREFIX"
+    )]
+    pub tag_prefix: String,
+
+    /// The release's tag or version (`v1.2.3` or `1.2.3`). Default on a tag push: the pushed tag.
+    #[arg(long, env = "RELKIT_TAG", value_name = "TAG")]
+    pub tag: Option<String>,
+
+    /// Release the newest full release bumped by `patch`, `minor` or `major`, or by what the
+    /// commits call for (`auto`).
+    #[arg(long, env = "RELKIT_BUMP", value_name = "BUMP")]
+    pub bump: Option<String>,
+
+    /// Mint the next pre-release `X.Y.Z-pre.N+sha7` of the target: `auto` or `latest` names it
+    /// after the newest full release, `next` after the version the commits lead to.
+    #[arg(long, env = "RELKIT_PRERELEASE", value_name = "BASE")]
+    pub prerelease: Option<String>,
+
+    /// Mint the next release candidate `X.Y.Z-rc.N` of the version --bump leads to (default
+    /// auto).
+    #[arg(long, env = "RELKIT_RC", value_parser = switch)]
+    pub rc: bool,
+
+    /// The commit to release [default: GITHUB_SHA under a runner, else HEAD]
+    #[arg(long, env = "RELKIT_TARGET", value_name = "REV")]
+    pub target: Option<String>,
+
+    /// The release's title [default: the tag]
+    #[arg(long, env = "RELKIT_NAME", value_name = "TEXT")]
+    pub name: Option<String>,
+
+    /// The release notes from this file instead of the changelog.
+    #[arg(long, env = "RELKIT_NOTES_FILE", value_name = "FILE")]
+    pub notes_file: Option<OsString>,
+
+    /// git-cliff configuration for the notes, or `builtin`. Default: the repository's own.
+    #[arg(long, env = "RELKIT_CONFIG", value_name = "FILE")]
+    pub config: Option<OsString>,
+
+    /// Files to attach: globs relative to the working directory, one per line (repeat the flag
+    /// or put several lines in one value).
+    #[arg(long, env = "RELKIT_ASSETS", value_name = "GLOBS")]
+    pub assets: Vec<String>,
+
+    /// A glob that matches no file is not an error.
+    #[arg(long, env = "RELKIT_ALLOW_EMPTY", value_parser = switch)]
+    pub allow_empty: bool,
+
+    /// Replace an asset that holds different bytes (never done otherwise).
+    #[arg(long, env = "RELKIT_REPLACE_ASSETS", value_parser = switch)]
+    pub replace_assets: bool,
+
+    /// Images the release ships, for the manifest: `NAME=REFERENCE@sha256:DIGEST`, one per line.
+    #[arg(long, env = "RELKIT_IMAGES", value_name = "LINES")]
+    pub images: Vec<String>,
+
+    /// Leave the release a draft.
+    #[arg(long, env = "RELKIT_DRAFT", value_parser = switch)]
+    pub draft: bool,
+
+    /// Whether the release becomes the repository's latest: `true`, `false` or `legacy` (the
+    /// forge decides) [default: legacy]
+    #[arg(long, env = "RELKIT_MAKE_LATEST", value_name = "WHEN")]
+    pub make_latest: Option<String>,
+
+    /// Print the plan and change nothing.
+    #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
+    pub dry_run: bool,
+
+    /// Where releases are made: `local` (tags in the repository, releases as files) [default: local]
+    #[arg(long, env = "RELKIT_FORGE", value_name = "FORGE")]
+    pub forge: Option<String>,
+
+    /// The local forge's directory [default: .relkit/forge at the top of the repository]
+    #[arg(long, env = "RELKIT_FORGE_DIR", value_name = "DIR")]
+    pub forge_dir: Option<OsString>,
 }
 
 /// A switch's value from its variable: `true`/`false` as the actions write them, the usual

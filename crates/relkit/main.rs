@@ -5,6 +5,7 @@
 //! something failed (a re-run converges), 2 when an input was invalid and nothing was changed.
 
 mod changelog;
+mod create_release;
 mod failure;
 mod flags;
 
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
     let result = match cli.command {
         Command::Changelog(args) => changelog::run(args, env, reporter),
+        Command::CreateRelease(args) => create_release::run(args, env, reporter),
     };
     match result {
         Ok(()) => ExitStatus::Done,

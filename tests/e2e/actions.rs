@@ -135,13 +135,30 @@ fn no_script_interpolates_an_expression() {
     }
 }
 
-/// The environment GitHub gives the relkit step when every input keeps its default.
-fn default_env(action: &Value, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+/// Inputs an action needs besides its defaults for a run to do something.
+fn required(action: &str) -> &'static [(&'static str, &'static str)] {
+    match action {
+        "create-release" => &[("prerelease", "auto")],
+        _ => &[],
+    }
+}
+
+/// The environment GitHub gives the relkit step when every input keeps its default, but for
+/// the [`required`] ones.
+fn default_env(
+    name: &str,
+    action: &Value,
+    env: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
     let defaults: BTreeMap<String, String> = map(action, "inputs")
         .into_iter()
         .map(|(input, spec)| {
-            let default = text(&spec, "default").unwrap_or_default().to_owned();
-            (format!("${{{{ inputs.{input} }}}}"), default)
+            let value = required(name)
+                .iter()
+                .find(|(i, _)| *i == input)
+                .map_or_else(|| text(&spec, "default").unwrap_or_default(), |(_, v)| v)
+                .to_owned();
+            (format!("${{{{ inputs.{input} }}}}"), value)
         })
         .collect();
     env.iter()
@@ -162,7 +179,7 @@ fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestR
         let runner = Runner::github();
         let out = run(runner
             .relkit(&[&name])
-            .envs(default_env(&action, &env))
+            .envs(default_env(&name, &action, &env))
             .current_dir(repo.path()))
         .expect_code(0);
         assert!(out.errors().is_empty(), "{name}: {}", out.stdout);

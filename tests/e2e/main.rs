@@ -3,4 +3,5 @@
 
 mod actions;
 mod changelog;
+mod create_release;
 mod support;

@@ -22,9 +22,9 @@ pub enum Error {
     TagNotInStream { tag: String, prefix: String },
     #[error("no commits since {tag}: there is nothing to release")]
     NothingToRelease { tag: String },
-    #[error("--asset {pattern:?} matches no file")]
+    #[error("--assets {pattern:?} matches no file")]
     NoMatch { pattern: String },
-    #[error("--asset {pattern:?} is not a valid glob: {message}")]
+    #[error("--assets {pattern:?} is not a valid glob: {message}")]
     BadPattern { pattern: String, message: String },
     #[error("two assets are named {name:?}: {} and {}", first.display(), second.display())]
     DuplicateAsset {
@@ -47,7 +47,7 @@ pub enum Error {
     },
     #[error("release {tag} is immutable and differs from the plan: {what}")]
     Immutable { tag: String, what: String },
-    #[error("--image {value:?} is not NAME=REFERENCE@sha256:DIGEST")]
+    #[error("--images {value:?} is not NAME=REFERENCE@sha256:DIGEST")]
     BadImage { value: String },
     #[error("{version} is a pre-release; --{input} makes full releases")]
     NotFull {

@@ -682,9 +682,9 @@ impl fmt::Display for Plan {
         };
         writeln!(f, "tag      {} → {tag}", self.tag)?;
         let kind = if self.prerelease {
-            "pre-release"
+            " (pre-release)"
         } else {
-            "release"
+            ""
         };
         let end = if self.publish {
             "published"
@@ -706,7 +706,11 @@ impl fmt::Display for Plan {
             ReleaseStep::Keep(r) if r.draft && self.publish => "publish".to_owned(),
             ReleaseStep::Keep(_) => "up to date".to_owned(),
         };
-        writeln!(f, "{kind:<8} {} \"{}\" → {release}", self.tag, self.name)?;
+        writeln!(
+            f,
+            "release  {}{kind} \"{}\" → {release}",
+            self.tag, self.name
+        )?;
         for asset in &self.assets {
             let step = match &asset.step {
                 AssetStep::Upload => "upload",

@@ -1,0 +1,255 @@
+//! `relkit create-release`: validated inputs in, a plan printed, then carried out.
+
+use std::path::PathBuf;
+
+use relkit_changelog::ConfigSource;
+use relkit_create_release::{
+    BumpChoice, Config, Image, NotesChoice, Outcome, Plan, VersionChoice, apply, plan,
+};
+use relkit_forge::MakeLatest;
+use relkit_forge::local::Local;
+use relkit_git::Repository;
+use relkit_version::{Bump, PrereleaseBase, Stream};
+use relkit_workflow::{Env, Platform, Reporter};
+
+use crate::changelog::links;
+use crate::failure::{Failure, chain};
+use crate::flags::{CreateReleaseArgs, given};
+
+/// The validated inputs of one run.
+struct Inputs {
+    config: Config,
+    forge_dir: Option<PathBuf>,
+    dry_run: bool,
+}
+
+pub fn run(args: CreateReleaseArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
+    let inputs = inputs(args, env, reporter.platform())?;
+    let repo = Repository::discover(&inputs.config.repo)
+        .map_err(|e| Failure::from(relkit_create_release::Error::from(e)))?;
+    let forge = match inputs.forge_dir {
+        Some(dir) => Local::new(repo, dir),
+        None => Local::in_repository(repo),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let plan = plan(&forge, &inputs.config).await?;
+        show_plan(&plan, reporter)?;
+        if inputs.dry_run {
+            reporter.info("--dry-run: nothing was changed")?;
+            return Ok(());
+        }
+        if plan.is_noop() {
+            reporter.info(&format!("{} is already released as planned", plan.tag))?;
+        }
+        let mut lines = Vec::new();
+        let outcome = apply(&forge, &plan, &mut |line| lines.push(line.to_owned())).await;
+        for line in &lines {
+            reporter.info(line)?;
+        }
+        let outcome = outcome?;
+        finish(&plan, &outcome, reporter)
+    })
+}
+
+fn inputs(args: CreateReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, Failure> {
+    let bad = |e: &dyn std::error::Error| Failure::bad_input(chain(e));
+    match given(args.forge).as_deref() {
+        None | Some("local") => {}
+        Some(other) => {
+            return Err(Failure::bad_input(format!(
+                "--forge {other:?} is not available: this build of relkit makes releases on the \
+                 `local` forge only"
+            )));
+        }
+    }
+    let stream = Stream::new(&args.tag_prefix).map_err(|e| bad(&e))?;
+    let version = version_choice(
+        &stream,
+        given(args.tag),
+        given(args.bump),
+        given(args.prerelease),
+        args.rc,
+        env,
+        platform,
+    )?;
+    let make_latest = match given(args.make_latest).as_deref() {
+        None | Some("legacy") => MakeLatest::Legacy,
+        Some("true") => MakeLatest::True,
+        Some("false") => MakeLatest::False,
+        Some(other) => {
+            return Err(Failure::bad_input(format!(
+                "--make-latest {other:?} is not one of true, false, legacy"
+            )));
+        }
+    };
+    let notes = match (given(args.notes_file), given(args.config)) {
+        (Some(file), _) => NotesChoice::File(file.into()),
+        (None, None) => NotesChoice::Changelog(ConfigSource::Discover),
+        (None, Some(c)) if c == "builtin" => NotesChoice::Changelog(ConfigSource::Builtin),
+        (None, Some(c)) => NotesChoice::Changelog(ConfigSource::File(c.into())),
+    };
+    let images = lines(&args.images)
+        .map(|l| Image::parse(&l))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(&e))?;
+    let target = given(args.target)
+        .or_else(|| {
+            platform
+                .is_runner()
+                .then(|| env.get("GITHUB_SHA").map(str::to_owned))
+                .flatten()
+        })
+        .unwrap_or_else(|| "HEAD".to_owned());
+    let base = std::env::current_dir()
+        .map_err(|e| Failure::failed(format!("could not read the working directory: {e}")))?;
+    Ok(Inputs {
+        config: Config {
+            repo: given(args.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
+            stream,
+            version,
+            target,
+            name: given(args.name),
+            notes,
+            links: links(env, platform),
+            draft: args.draft,
+            make_latest,
+            assets: lines(&args.assets).collect(),
+            base,
+            allow_empty: args.allow_empty,
+            replace_assets: args.replace_assets,
+            images,
+        },
+        forge_dir: given(args.forge_dir).map(PathBuf::from),
+        dry_run: args.dry_run,
+    })
+}
+
+/// Which version: exactly one of --tag, --bump, --prerelease and --rc (which may take a
+/// --bump), or on a tag push the pushed tag.
+fn version_choice(
+    stream: &Stream,
+    tag: Option<String>,
+    bump: Option<String>,
+    prerelease: Option<String>,
+    rc: bool,
+    env: &Env,
+    platform: &Platform,
+) -> Result<VersionChoice, Failure> {
+    let bump = bump
+        .map(|b| match b.as_str() {
+            "auto" => Ok(BumpChoice::Auto),
+            "patch" => Ok(BumpChoice::Fixed(Bump::Patch)),
+            "minor" => Ok(BumpChoice::Fixed(Bump::Minor)),
+            "major" => Ok(BumpChoice::Fixed(Bump::Major)),
+            other => Err(Failure::bad_input(format!(
+                "--bump {other:?} is not one of patch, minor, major, auto"
+            ))),
+        })
+        .transpose()?;
+    let given: Vec<&str> = [
+        tag.as_ref().map(|_| "--tag"),
+        prerelease.as_ref().map(|_| "--prerelease"),
+        (rc || bump.is_some()).then_some(if rc { "--rc" } else { "--bump" }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if given.len() > 1 {
+        return Err(Failure::bad_input(format!(
+            "{} exclude each other: each chooses the release's version",
+            given.join(" and ")
+        )));
+    }
+    if let Some(base) = prerelease {
+        let base = match base.as_str() {
+            "auto" => PrereleaseBase::Latest,
+            other => other
+                .parse()
+                .map_err(|e: relkit_version::PrereleaseError| Failure::bad_input(chain(&e)))?,
+        };
+        return Ok(VersionChoice::Prerelease(base));
+    }
+    if rc {
+        return Ok(VersionChoice::Candidate(bump.unwrap_or(BumpChoice::Auto)));
+    }
+    if let Some(bump) = bump {
+        return Ok(VersionChoice::Bump(bump));
+    }
+    let pushed = platform
+        .is_runner()
+        .then(|| env.get("GITHUB_REF")?.strip_prefix("refs/tags/"))
+        .flatten();
+    let (input, tag) = match (tag.as_deref(), pushed) {
+        (Some(tag), _) => ("--tag", tag),
+        (None, Some(tag)) => ("the pushed tag (GITHUB_REF)", tag),
+        (None, None) => {
+            return Err(Failure::bad_input(
+                "say which version to release: --tag, --bump, --prerelease or --rc",
+            ));
+        }
+    };
+    let version = match stream.parse_tag(tag) {
+        Some(version) => version,
+        None => stream
+            .parse_version(input, tag)
+            .map_err(|e| Failure::bad_input(chain(&e)))?,
+    };
+    Ok(VersionChoice::Exact(version))
+}
+
+/// Values of a multi-line input: one item per line, blank lines dropped.
+fn lines(values: &[String]) -> impl Iterator<Item = String> + '_ {
+    values
+        .iter()
+        .flat_map(|v| v.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+}
+
+fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {
+    // Names and file names come from the user's inputs: printed as text the runner won't act on.
+    if reporter.platform().is_runner() {
+        reporter.begin_group("Plan")?;
+        reporter.print_untrusted(&plan.to_string())?;
+        reporter.end_group()?;
+    } else {
+        reporter.info("Plan:")?;
+        reporter.print_untrusted(&plan.to_string())?;
+    }
+    Ok(())
+}
+
+fn finish(plan: &Plan, outcome: &Outcome, reporter: &mut Reporter) -> Result<(), Failure> {
+    let release = &outcome.release;
+    reporter.info(&format!("{} → {}", release.tag, release.url))?;
+    for (name, value) in [
+        ("tag", plan.tag.clone()),
+        ("version", plan.version.to_string()),
+        ("commit", plan.commit.clone()),
+        ("prerelease", plan.prerelease.to_string()),
+        ("release-url", release.url.clone()),
+        ("release-id", release.id.clone()),
+        ("manifest", plan.manifest.clone()),
+    ] {
+        reporter.set_output(name, &value)?;
+    }
+    let mut table = format!(
+        "### Release {}\n\n| asset | size | sha256 |\n| --- | ---: | --- |\n",
+        plan.tag
+    );
+    for asset in &plan.assets {
+        table.push_str(&format!(
+            "| `{}` | {} | `{}` |\n",
+            asset.file.name.replace('|', "\\|"),
+            asset.file.size,
+            asset.file.sha256
+        ));
+    }
+    reporter.append_summary(&table)?;
+    Ok(())
+}
