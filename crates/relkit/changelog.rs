@@ -54,7 +54,7 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
              a changelog file gets the unreleased notes or, with --all, the whole history",
         ));
     }
-    let stream = Stream::new(&args.tag_prefix).map_err(|e| Failure::bad_input(chain(&e)))?;
+    let stream = Stream::new(&args.stream.tag_prefix).map_err(|e| Failure::bad_input(chain(&e)))?;
     let next_version = given(args.next_version)
         .map(|v| stream.parse_version("--next-version", &v))
         .transpose()
@@ -79,7 +79,7 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
     });
     Ok(Plan {
         request: Request {
-            repo: given(args.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
+            repo: given(args.stream.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
             stream,
             range,
             include_paths: globs(args.include_path),

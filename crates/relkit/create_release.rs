@@ -66,7 +66,7 @@ fn inputs(args: CreateReleaseArgs, env: &Env, platform: &Platform) -> Result<Inp
             )));
         }
     }
-    let stream = Stream::new(&args.tag_prefix).map_err(|e| bad(&e))?;
+    let stream = Stream::new(&args.stream.tag_prefix).map_err(|e| bad(&e))?;
     let version = version_choice(
         &stream,
         given(args.tag),
@@ -108,7 +108,7 @@ fn inputs(args: CreateReleaseArgs, env: &Env, platform: &Platform) -> Result<Inp
         .map_err(|e| Failure::failed(format!("could not read the working directory: {e}")))?;
     Ok(Inputs {
         config: Config {
-            repo: given(args.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
+            repo: given(args.stream.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
             stream,
             version,
             target,

@@ -41,9 +41,9 @@ impl Command {
     pub const MULTI_CALL: &'static [&'static str] = &["changelog", "create-release"];
 }
 
-/// Flags of `relkit changelog`.
+/// Which repository and which of its tag streams: flags every command shares.
 #[derive(Debug, Args)]
-pub struct ChangelogArgs {
+pub struct StreamArgs {
     /// A directory inside the repository [default: .]
     #[arg(long, env = "RELKIT_REPO", value_name = "DIR")]
     pub repo: Option<OsString>,
@@ -56,6 +56,13 @@ pub struct ChangelogArgs {
         value_name = "PREFIX"
     )]
     pub tag_prefix: String,
+}
+
+/// Flags of `relkit changelog`.
+#[derive(Debug, Args)]
+pub struct ChangelogArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
 
     /// Start after this tag or commit (notes of FROM..TO, as `git cliff FROM..TO`).
     #[arg(long, env = "RELKIT_FROM", value_name = "REV")]
@@ -113,18 +120,8 @@ pub struct ChangelogArgs {
 /// Flags of `relkit create-release`.
 #[derive(Debug, Args)]
 pub struct CreateReleaseArgs {
-    /// A directory inside the repository [default: .]
-    #[arg(long, env = "RELKIT_REPO", value_name = "DIR")]
-    pub repo: Option<OsString>,
-
-    /// The tag stream: the prefix before the version (`v`, `edge/v`, `cloud/v`; empty for none).
-    #[arg(
-        long,
-        env = "RELKIT_TAG_PREFIX",
-        default_value = "v",
-        value_name = "PREFIX"
-    )]
-    pub tag_prefix: String,
+    #[command(flatten)]
+    pub stream: StreamArgs,
 
     /// The release's tag or version (`v1.2.3` or `1.2.3`). Default on a tag push: the pushed tag.
     #[arg(long, env = "RELKIT_TAG", value_name = "TAG")]

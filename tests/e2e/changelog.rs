@@ -2,7 +2,7 @@
 
 use relkit_testkit::{GitRepo, scenario};
 
-use crate::support::{Runner, TestResult, command, relkit, run};
+use crate::support::{Runner, TestResult, assert_bad_input, command, relkit, run};
 
 #[test]
 fn in_a_terminal_it_prints_the_decision_and_the_notes_and_no_workflow_command() {
@@ -146,22 +146,10 @@ fn bad_input_exits_2_with_an_error_annotation_and_writes_nothing() {
         ),
         (&["--no-such-flag"], "unexpected argument '--no-such-flag'"),
     ];
-    for (args, message) in cases {
-        let runner = Runner::github();
-        let mut all = vec!["changelog"];
-        all.extend_from_slice(args);
-        let out = run(runner.relkit(&all).current_dir(repo.path())).expect_code(2);
-        let errors = out.errors();
-        assert_eq!(errors.len(), 1, "{args:?}: {}", out.stdout);
-        assert!(
-            errors[0].data.contains(message),
-            "{args:?}: {:?} lacks {message:?}",
-            errors[0].data
-        );
-        assert!(runner.outputs().is_empty(), "{args:?}: no outputs");
+    assert_bad_input(repo.path(), "changelog", cases, |args, runner| {
         assert!(!runner.temp().join("relkit-notes.md").exists(), "{args:?}");
         assert!(!repo.path().join("CHANGELOG.md").exists(), "{args:?}");
-    }
+    });
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use relkit_testkit::{GitRepo, scenario};
 
-use crate::support::{Runner, TestResult, relkit, run};
+use crate::support::{Runner, TestResult, assert_bad_input, relkit, run};
 
 fn dist(repo: &GitRepo) {
     std::fs::create_dir_all(repo.path().join("dist")).expect("mkdir");
@@ -150,23 +150,11 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
         ),
         (&[], "say which version to release"),
     ];
-    for (args, message) in cases {
-        let runner = Runner::github();
-        let mut all = vec!["create-release"];
-        all.extend_from_slice(args);
-        let out = run(runner.relkit(&all).current_dir(repo.path())).expect_code(2);
-        let errors = out.errors();
-        assert_eq!(errors.len(), 1, "{args:?}: {}", out.stdout);
-        assert!(
-            errors[0].data.contains(message),
-            "{args:?}: {:?} lacks {message:?}",
-            errors[0].data
-        );
-        assert!(runner.outputs().is_empty(), "{args:?}");
+    assert_bad_input(repo.path(), "create-release", cases, |args, _| {
         assert!(
             !repo.path().join(".relkit").exists(),
             "{args:?}: nothing written"
         );
         assert_eq!(repo.git(&["tag", "--list", "v1.1.0"]), "", "{args:?}");
-    }
+    });
 }

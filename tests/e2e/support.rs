@@ -162,3 +162,29 @@ impl Runner {
         std::fs::read_to_string(self.dir.path().join("summary")).expect("read the summary")
     }
 }
+
+/// Runs `relkit <command> <args>` under a GitHub runner in `dir` for each case and checks that it
+/// exits 2 with exactly one `::error` holding the case's message, and sets no output.
+/// `unchanged` then checks, with the runner, that nothing was written.
+pub fn assert_bad_input(
+    dir: &Path,
+    command: &str,
+    cases: &[(&[&str], &str)],
+    unchanged: impl Fn(&[&str], &Runner),
+) {
+    for (args, message) in cases {
+        let runner = Runner::github();
+        let mut all = vec![command];
+        all.extend_from_slice(args);
+        let out = run(runner.relkit(&all).current_dir(dir)).expect_code(2);
+        let errors = out.errors();
+        assert_eq!(errors.len(), 1, "{args:?}: {}", out.stdout);
+        assert!(
+            errors[0].data.contains(message),
+            "{args:?}: {:?} lacks {message:?}",
+            errors[0].data
+        );
+        assert!(runner.outputs().is_empty(), "{args:?}: no outputs");
+        unchanged(args, &runner);
+    }
+}

@@ -145,16 +145,9 @@ impl Local {
     }
 
     fn records(&self) -> Result<Vec<ReleaseRecord>> {
-        let dir = self.releases_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&dir)(e)),
-        };
         let mut records = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(Error::io(&dir))?;
-            if let Some(record) = read_json(&entry.path().join(RELEASE_FILE))? {
+        for dir in entries(&self.releases_dir())? {
+            if let Some(record) = read_json(&dir.join(RELEASE_FILE))? {
                 records.push(record);
             }
         }
@@ -197,15 +190,8 @@ impl Local {
     }
 
     fn issue_records(&self) -> Result<Vec<IssueRecord>> {
-        let dir = self.issues_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&dir)(e)),
-        };
         let mut records = Vec::new();
-        for entry in entries {
-            let path = entry.map_err(Error::io(&dir))?.path();
+        for path in entries(&self.issues_dir())? {
             if path.extension().is_some_and(|e| e == "json")
                 && let Some(record) = read_json::<IssueRecord>(&path)?
             {
@@ -511,6 +497,18 @@ fn list_or_none(items: &[String]) -> String {
     } else {
         items.join(", ")
     }
+}
+
+/// The entries of `dir`; none when it does not exist yet.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let listing = match std::fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir)(e)),
+    };
+    listing
+        .map(|entry| entry.map(|e| e.path()).map_err(Error::io(dir)))
+        .collect()
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {

@@ -224,54 +224,17 @@ impl Repository {
     /// The files each commit of `range` changed against its first parent (all files for a root
     /// commit), as git-cliff's path filters see them.
     pub fn changed_files(&self, range: &str) -> Result<HashMap<String, Vec<String>>, Error> {
-        let text = self.read([
-            "log",
-            "-z",
-            "--format=%x01%H",
-            "--name-only",
-            "--no-renames",
-            "--diff-merges=first-parent",
-            "--end-of-options",
-            range,
-            "--",
-        ])?;
-        let mut files: HashMap<String, Vec<String>> = HashMap::new();
-        let mut current: Option<&mut Vec<String>> = None;
-        for field in text.split('\0') {
-            let field = field.trim_start_matches('\n');
-            if let Some(id) = field.strip_prefix('\u{1}') {
-                current = Some(files.entry(id.to_owned()).or_default());
-            } else if !field.is_empty()
-                && let Some(list) = current.as_deref_mut()
-            {
-                list.push(field.to_owned());
-            }
-        }
-        Ok(files)
+        Ok(self.diff_log(range, "--name-only")?.into_iter().collect())
     }
 
     /// Files changed, lines added and lines deleted by each commit of `range` against its first
     /// parent, as libgit2's diff statistics count them for the git-cliff CLI.
     pub fn statistics(&self, range: &str) -> Result<HashMap<String, DiffStat>, Error> {
-        let text = self.read([
-            "log",
-            "-z",
-            "--format=%x01%H",
-            "--numstat",
-            "--no-renames",
-            "--diff-merges=first-parent",
-            "--end-of-options",
-            range,
-            "--",
-        ])?;
-        let mut stats: HashMap<String, DiffStat> = HashMap::new();
-        let mut current: Option<&mut DiffStat> = None;
-        for field in text.split('\0') {
-            let field = field.trim_start_matches('\n');
-            if let Some(id) = field.strip_prefix('\u{1}') {
-                current = Some(stats.entry(id.to_owned()).or_default());
-            } else if let Some(entry) = current.as_deref_mut() {
-                let mut parts = field.splitn(3, '\t');
+        let mut stats = HashMap::new();
+        for (id, lines) in self.diff_log(range, "--numstat")? {
+            let mut entry = DiffStat::default();
+            for line in lines {
+                let mut parts = line.splitn(3, '\t');
                 let (Some(added), Some(deleted)) = (parts.next(), parts.next()) else {
                     continue;
                 };
@@ -280,8 +243,37 @@ impl Repository {
                 entry.additions += added.parse::<usize>().unwrap_or(0);
                 entry.deletions += deleted.parse::<usize>().unwrap_or(0);
             }
+            stats.insert(id, entry);
         }
         Ok(stats)
+    }
+
+    /// Each commit of `range` with the lines a diff `listing` option (`--name-only`,
+    /// `--numstat`) prints for it against its first parent.
+    fn diff_log(&self, range: &str, listing: &str) -> Result<Vec<(String, Vec<String>)>, Error> {
+        let text = self.read([
+            "log",
+            "-z",
+            "--format=%x01%H",
+            listing,
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--end-of-options",
+            range,
+            "--",
+        ])?;
+        let mut commits: Vec<(String, Vec<String>)> = Vec::new();
+        for field in text.split('\0') {
+            let field = field.trim_start_matches('\n');
+            if let Some(id) = field.strip_prefix('\u{1}') {
+                commits.push((id.to_owned(), Vec::new()));
+            } else if !field.is_empty()
+                && let Some((_, lines)) = commits.last_mut()
+            {
+                lines.push(field.to_owned());
+            }
+        }
+        Ok(commits)
     }
 
     /// The commit ids reachable from `rev`, including itself.
