@@ -22,7 +22,7 @@
 mod config;
 pub mod releases;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git_cliff_core::changelog::Changelog as Renderer;
@@ -375,10 +375,14 @@ impl Generator<'_> {
         if self.release_tags.is_empty() {
             return Ok(None);
         }
-        let reachable: std::collections::HashSet<String> =
-            self.repo.reachable(to_id)?.into_iter().collect();
-        Ok(self
-            .release_tags
+        let reachable: HashSet<String> = self.repo.reachable(to_id)?.into_iter().collect();
+        Ok(self.newest_release_in(&reachable))
+    }
+
+    /// The newest release of the stream whose commit is in `commits`.
+    fn newest_release_in(&self, commits: &HashSet<String>) -> Option<PreviousRelease> {
+        let reachable = commits;
+        self.release_tags
             .iter()
             .filter(|t| reachable.contains(&t.commit))
             .filter_map(|t| {
@@ -388,7 +392,7 @@ impl Generator<'_> {
                     commit: t.commit.clone(),
                 })
             })
-            .max_by(|a, b| a.version.cmp(&b.version)))
+            .max_by(|a, b| a.version.cmp(&b.version))
     }
 
     /// The tag `tag` of the stream as a release the notes start after.
@@ -517,7 +521,13 @@ impl Generator<'_> {
 
         // The version decision covers what no release tag of the stream holds yet.
         let to_id = self.resolve("--to", to)?;
-        let previous = self.base(&to_id)?;
+        // The whole history of `to` was just walked: no second walk to find what it reaches.
+        let previous = if range == to {
+            let walked: HashSet<String> = walk.iter().map(|c| c.id.clone()).collect();
+            self.newest_release_in(&walked)
+        } else {
+            self.base(&to_id)?
+        };
         let current = previous
             .as_ref()
             .map_or_else(|| Version::new(0, 0, 0), |p| p.version.clone());
