@@ -203,5 +203,7 @@ pub fn git_command(dir: &Path) -> Command {
     cmd
 }
 
+pub mod emulator;
+pub mod prism;
 pub mod runner;
 pub mod scenario;
