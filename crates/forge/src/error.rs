@@ -23,6 +23,55 @@ pub enum Error {
     },
     #[error("{} is not a record relkit can read: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },
+    #[error("{forge}: {message}")]
+    Config { forge: String, message: String },
+    #[error("{forge} rejected the token from {variable}: {message}")]
+    Unauthorized {
+        forge: String,
+        variable: String,
+        message: String,
+    },
+    #[error("{forge} refused to {what}: {message}")]
+    Forbidden {
+        forge: String,
+        what: String,
+        message: String,
+    },
+    #[error("{forge} answered {status} to {what}: {message}")]
+    Http {
+        forge: String,
+        what: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{forge} hit {limit}: relkit waited {waited} s and it asked for {needed} s more")]
+    RateLimited {
+        forge: String,
+        limit: &'static str,
+        waited: u64,
+        needed: u64,
+    },
+    #[error("{forge} did not answer the request to {what} after {attempts} attempts: {message}")]
+    Unreachable {
+        forge: String,
+        what: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error(
+        "the answer of {forge} to {what} was lost ({message}): it may or may not have happened"
+    )]
+    Unanswered {
+        forge: String,
+        what: String,
+        message: String,
+    },
+    #[error("{forge} sent an answer to {what} that relkit cannot read: {message}")]
+    Protocol {
+        forge: String,
+        what: String,
+        message: String,
+    },
 }
 
 impl Error {
@@ -40,6 +89,18 @@ impl Error {
             Self::Corrupt { .. } => Some(
                 "the local forge's files were edited by hand: restore them or remove the release's directory",
             ),
+            Self::Unauthorized { .. } => Some(
+                "the token is missing, expired or for another forge: set the variable to a token of this forge",
+            ),
+            Self::Forbidden { .. } => Some(
+                "the token lacks a permission: the workflow needs `permissions: contents: write` (and `issues: write` for issues); tags on commits that change .github/workflows need a token with the `workflows` permission",
+            ),
+            Self::RateLimited { .. } => {
+                Some("run again later, or give relkit a longer wait with --rate-limit-wait")
+            }
+            Self::Unreachable { .. } => {
+                Some("check that the forge is up and that the runner reaches its API address")
+            }
             _ => None,
         }
     }

@@ -12,6 +12,8 @@
 
 mod digest;
 mod error;
+pub mod gitea;
+pub mod http;
 pub mod local;
 mod types;
 

@@ -2,6 +2,7 @@
 //! interrupted at every step.
 
 mod faults;
+mod gitea;
 mod release;
 
 use std::path::Path;

@@ -1,0 +1,132 @@
+//! create-release on Gitea (the forge emulator's Gitea flavour), with each kind of fault at each
+//! write: the run either rides it out or fails, and a re-run converges on one tag, one published
+//! release and each asset once.
+
+use std::time::Duration;
+
+use relkit_create_release::{apply, plan};
+use relkit_forge::Forge;
+use relkit_forge::gitea::Gitea;
+use relkit_forge::http::{Client, Policy, Scheme, Token};
+use relkit_testkit::emulator::{Emulator, Fault, Flavor, Matcher, Permissions};
+use relkit_testkit::scenario;
+
+use crate::{build, config, exact};
+
+const TOKEN: &str = "gitea-token-5f4dcc3b5aa765d6";
+
+fn gitea(emulator: &Emulator) -> Gitea {
+    let policy = Policy {
+        attempts: 3,
+        backoff: Duration::from_millis(10),
+        wait_budget: Duration::from_secs(5),
+        timeout: Duration::from_secs(5),
+    };
+    let client = Client::new(
+        "Gitea (test)",
+        &emulator.api_v1_url(),
+        Some(Token::new(TOKEN)),
+        "GITEA_TOKEN",
+        Scheme::Token,
+        policy,
+    )
+    .expect("client");
+    Gitea::new(client, "owner", "app")
+}
+
+/// Each write of a release with one asset: the tag, the draft, three uploads, publishing.
+fn writes() -> Vec<(&'static str, Matcher)> {
+    vec![
+        ("create the tag", Matcher::new("POST", "/app/tags")),
+        ("create the release", Matcher::new("POST", "/app/releases")),
+        ("upload the asset", Matcher::new("POST", "name=app.tar.gz")),
+        (
+            "upload the manifest",
+            Matcher::new("POST", "name=release-manifest.json"),
+        ),
+        ("upload the sums", Matcher::new("POST", "name=SHA256SUMS")),
+        ("publish", Matcher::new("PATCH", "/app/releases/")),
+    ]
+}
+
+fn faults() -> Vec<Fault> {
+    vec![
+        Fault::Status(502),
+        Fault::DropConnection,
+        Fault::AfterCommit(Box::new(Fault::Status(502))),
+        Fault::AfterCommit(Box::new(Fault::DropConnection)),
+        Fault::SecondaryRateLimit {
+            retry_after_secs: 1,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn a_release_converges_whatever_fails_at_whichever_write() {
+    for (step, matcher) in writes() {
+        for fault in faults() {
+            let case = format!("{fault:?} at {step}");
+            let repo = scenario::product();
+            build(&repo, &[("app.tar.gz", "app")]);
+            let emulator = Emulator::start(Flavor::Gitea, repo.path());
+            emulator.add_token(TOKEN, Permissions::all());
+            let forge = gitea(&emulator);
+            let cfg = config(&repo, exact("1.1.0"));
+
+            // Three failures in a row outlast the retries of a read or a state change.
+            emulator.fault(matcher.clone(), 3, fault.clone());
+            let first = plan(&forge, &cfg).await.expect("plan");
+            let _ = apply(&forge, &first, &mut |_| {}).await;
+
+            let again = plan(&forge, &cfg)
+                .await
+                .unwrap_or_else(|e| panic!("{case}: the re-run cannot plan: {e}"));
+            apply(&forge, &again, &mut |_| {})
+                .await
+                .unwrap_or_else(|e| panic!("{case}: the re-run fails: {e}"));
+
+            let releases = emulator.releases();
+            assert_eq!(releases.len(), 1, "{case}: one release");
+            let release = forge
+                .release_by_tag("v1.1.0")
+                .await
+                .expect("read")
+                .unwrap_or_else(|| panic!("{case}: published"));
+            let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+            names.sort_unstable();
+            assert_eq!(
+                names,
+                ["SHA256SUMS", "app.tar.gz", "release-manifest.json"],
+                "{case}: each asset once"
+            );
+            assert_eq!(
+                forge.tag("v1.1.0").await.expect("read").map(|t| t.commit),
+                Some(repo.head()),
+                "{case}"
+            );
+            assert!(
+                plan(&forge, &cfg).await.expect("plan").is_noop(),
+                "{case}: converged"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_release_with_n_assets_takes_a_known_number_of_calls() {
+    let repo = scenario::product();
+    build(&repo, &[("a.tar.gz", "a"), ("b.tar.gz", "b")]);
+    let emulator = Emulator::start(Flavor::Gitea, repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let forge = gitea(&emulator);
+    let cfg = config(&repo, exact("1.1.0"));
+    let first = plan(&forge, &cfg).await.expect("plan");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    let writes = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count();
+    // The tag, the draft, two assets, the manifest, the sums, publishing.
+    assert_eq!(writes, 7, "{:#?}", emulator.requests());
+}

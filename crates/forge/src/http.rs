@@ -1,0 +1,402 @@
+//! The one HTTP client every forge backend uses: reqwest on rustls with the ring provider, a user
+//! agent, timeouts, and relkit's own retry policy.
+//!
+//! - An idempotent request (GET, HEAD, PUT, DELETE, and PATCH of a whole field set) is retried
+//!   with exponential backoff and jitter after a connection error, a timeout or a 5xx answer.
+//! - A request that creates something is never repeated blindly: when its answer is lost (a
+//!   connection error after sending, or a 5xx), the call returns [`Error::Unanswered`] so that
+//!   the backend reads the state back and decides.
+//! - Rate limits (429, or 403 with `Retry-After` or `x-ratelimit-remaining: 0`) were not carried
+//!   out by the forge, so any request waits as told and is sent again, as long as the total wait
+//!   stays within the budget (60 s by default); then the call fails saying which limit was hit.
+//! - A token is sent only to the forge's own API origin and never appears in an error, a log or
+//!   `Debug` output.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+
+use crate::Error;
+
+/// A secret that prints as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself, for the `Authorization` header and for masking.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Attempts of an idempotent request, the first included.
+    pub attempts: u32,
+    /// The first backoff; each next one doubles, with jitter.
+    pub backoff: Duration,
+    /// The most time spent waiting for rate limits and backoffs in one call.
+    pub wait_budget: Duration,
+    /// One request's time limit.
+    pub timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            wait_budget: Duration::from_secs(60),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The authorization scheme a forge expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Authorization: Bearer …` (GitHub).
+    Bearer,
+    /// `Authorization: token …` (Gitea, Forgejo).
+    Token,
+}
+
+/// A client for one forge's API.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    api: Url,
+    token: Option<Token>,
+    scheme: Scheme,
+    policy: Policy,
+    forge: String,
+    /// The variable the token came from, for messages.
+    token_variable: String,
+    calls: AtomicU64,
+}
+
+/// What a request is, for the retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Safe to send again: reads, and writes that set a state.
+    Idempotent,
+    /// Creates something: sent once; a lost answer is [`Error::Unanswered`].
+    Create,
+}
+
+impl Client {
+    /// A client for the API at `api` (no trailing slash needed), named `forge` in messages.
+    pub fn new(
+        forge: &str,
+        api: &str,
+        token: Option<Token>,
+        token_variable: &str,
+        scheme: Scheme,
+        policy: Policy,
+    ) -> Result<Self, Error> {
+        // reqwest is built without a default crypto provider: relkit uses ring everywhere.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let api =
+            Url::parse(&format!("{}/", api.trim_end_matches('/'))).map_err(|e| Error::Config {
+                forge: forge.to_owned(),
+                message: format!("the API address {api:?} is not a URL: {e}"),
+            })?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("relkit/", env!("CARGO_PKG_VERSION")))
+            .timeout(policy.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Config {
+                forge: forge.to_owned(),
+                message: format!("could not set up HTTP: {e}"),
+            })?;
+        Ok(Self {
+            http,
+            api,
+            token,
+            scheme,
+            policy,
+            forge: forge.to_owned(),
+            token_variable: token_variable.to_owned(),
+            calls: AtomicU64::new(0),
+        })
+    }
+
+    /// The forge's name in messages.
+    pub fn forge(&self) -> &str {
+        &self.forge
+    }
+
+    /// How many requests went out, retries included.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The API address of `path` (relative to the API base; segments must be encoded already).
+    pub fn url(&self, path: &str) -> Result<Url, Error> {
+        self.api
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::Config {
+                forge: self.forge.clone(),
+                message: format!("bad API path {path:?}: {e}"),
+            })
+    }
+
+    /// A request to `url`, with the token when `url` is on the API's origin.
+    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        let mut builder = self.http.request(method, url.clone());
+        if let Some(token) = &self.token
+            && url.origin() == self.api.origin()
+        {
+            let value = match self.scheme {
+                Scheme::Bearer => format!("Bearer {}", token.expose()),
+                Scheme::Token => format!("token {}", token.expose()),
+            };
+            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+        }
+        builder
+    }
+
+    /// Sends the request `make` builds (again for each attempt) under the retry policy, and
+    /// returns a response whose status is a success, or 404 when `allow_404`.
+    pub async fn send(
+        &self,
+        kind: Kind,
+        what: &str,
+        allow_404: bool,
+        make: impl Fn() -> Result<RequestBuilder, Error>,
+    ) -> Result<Response, Error> {
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let result = make()?.send().await;
+            let retry_in = match result {
+                Err(err) => {
+                    let sent = !err.is_connect();
+                    if kind == Kind::Create && sent {
+                        return Err(self.unanswered(what, &err.to_string()));
+                    }
+                    if attempt >= self.policy.attempts {
+                        return Err(Error::Unreachable {
+                            forge: self.forge.clone(),
+                            what: what.to_owned(),
+                            attempts: attempt,
+                            message: redact(&err.without_url().to_string()),
+                        });
+                    }
+                    self.backoff(attempt)
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    if status.is_success() || (allow_404 && status == StatusCode::NOT_FOUND) {
+                        return Ok(response);
+                    }
+                    if let Some(wait) = rate_limit_wait(&response) {
+                        if waited + wait > self.policy.wait_budget {
+                            return Err(Error::RateLimited {
+                                forge: self.forge.clone(),
+                                limit: rate_limit_name(&response),
+                                waited: waited.as_secs(),
+                                needed: wait.as_secs(),
+                            });
+                        }
+                        waited += wait;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    if status.is_server_error() {
+                        if kind == Kind::Create {
+                            return Err(self.unanswered(what, &format!("HTTP {status}")));
+                        }
+                        if attempt < self.policy.attempts {
+                            self.backoff(attempt)
+                        } else {
+                            return Err(self.status_error(what, response).await);
+                        }
+                    } else {
+                        return Err(self.status_error(what, response).await);
+                    }
+                }
+            };
+            if waited + retry_in > self.policy.wait_budget {
+                return Err(Error::Unreachable {
+                    forge: self.forge.clone(),
+                    what: what.to_owned(),
+                    attempts: attempt,
+                    message: "gave up: the wait budget is spent".to_owned(),
+                });
+            }
+            waited += retry_in;
+            tokio::time::sleep(retry_in).await;
+        }
+    }
+
+    /// Reads a JSON answer.
+    pub async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        response: Response,
+    ) -> Result<T, Error> {
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.unanswered(what, &e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
+            forge: self.forge.clone(),
+            what: what.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.policy.backoff * 2u32.saturating_pow(attempt.saturating_sub(1));
+        // Up to half again, so that parallel jobs hitting one outage don't retry in step.
+        let mut byte = [0u8; 1];
+        let jitter = getrandom::fill(&mut byte).map_or(0, |()| u32::from(byte[0]));
+        base + base * jitter / 512
+    }
+
+    fn unanswered(&self, what: &str, message: &str) -> Error {
+        Error::Unanswered {
+            forge: self.forge.clone(),
+            what: what.to_owned(),
+            message: redact(message),
+        }
+    }
+
+    async fn status_error(&self, what: &str, response: Response) -> Error {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let message = api_message(&body);
+        match status {
+            StatusCode::UNAUTHORIZED => Error::Unauthorized {
+                forge: self.forge.clone(),
+                variable: self.token_variable.clone(),
+                message,
+            },
+            StatusCode::FORBIDDEN => Error::Forbidden {
+                forge: self.forge.clone(),
+                what: what.to_owned(),
+                message,
+            },
+            _ => Error::Http {
+                forge: self.forge.clone(),
+                what: what.to_owned(),
+                status: status.as_u16(),
+                message,
+            },
+        }
+    }
+}
+
+/// How long a rate-limited answer says to wait, or `None` when it is not a rate limit.
+fn rate_limit_wait(response: &Response) -> Option<Duration> {
+    let status = response.status();
+    if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::FORBIDDEN {
+        return None;
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if let Some(seconds) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+        return Some(Duration::from_secs(seconds.max(1)));
+    }
+    if header("x-ratelimit-remaining").as_deref() == Some("0") {
+        let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        return Some(Duration::from_secs(reset.saturating_sub(now).max(1)));
+    }
+    (status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(1))
+}
+
+fn rate_limit_name(response: &Response) -> &'static str {
+    if response.headers().contains_key("retry-after") {
+        "the secondary rate limit (Retry-After)"
+    } else {
+        "the primary rate limit (x-ratelimit-remaining: 0)"
+    }
+}
+
+/// The `message` of a JSON error body, or the body's start.
+fn api_message(body: &str) -> String {
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| body.chars().take(300).collect());
+    redact(message.trim())
+}
+
+/// Removes what looks like a credential from a text that may quote a URL.
+fn redact(text: &str) -> String {
+    text.split(' ')
+        .map(
+            |word| match word.find("token=").or_else(|| word.find("access_token=")) {
+                Some(at) => format!("{}token=***", &word[..at]),
+                None => word.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Percent-encodes one path segment (a tag may hold `/` and `+`).
+pub fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(byte));
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_never_prints() {
+        let token = Token::new("ghp_secret");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+    }
+
+    #[test]
+    fn segments_encode_slashes_and_plus() {
+        assert_eq!(
+            segment("edge/v1.0.0-pre.3+abc1234"),
+            "edge%2Fv1.0.0-pre.3%2Babc1234"
+        );
+    }
+
+    #[test]
+    fn credentials_in_quoted_urls_are_redacted() {
+        assert_eq!(
+            redact("GET https://x/y?access_token=abc failed"),
+            "GET https://x/y?access_token=*** failed"
+        );
+    }
+}
