@@ -6,66 +6,65 @@ use relkit_changelog::ConfigSource;
 use relkit_create_release::{
     BumpChoice, Config, Image, NotesChoice, Outcome, Plan, VersionChoice, apply, plan,
 };
-use relkit_forge::MakeLatest;
-use relkit_forge::local::Local;
+use relkit_forge::{Forge, MakeLatest};
 use relkit_git::Repository;
 use relkit_version::{Bump, PrereleaseBase, Stream};
 use relkit_workflow::{Env, Platform, Reporter};
 
 use crate::changelog::links;
 use crate::failure::{Failure, chain};
-use crate::flags::{CreateReleaseArgs, given};
+use crate::flags::{CreateReleaseArgs, ReleaseArgs, given};
+use crate::forges::{self, Backend};
 
 /// The validated inputs of one run.
 struct Inputs {
     config: Config,
-    forge_dir: Option<PathBuf>,
     dry_run: bool,
 }
 
 pub fn run(args: CreateReleaseArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
-    let inputs = inputs(args, env, reporter.platform())?;
+    let forge_args = args.forge;
+    let inputs = inputs(args.release, env, reporter.platform())?;
     let repo = Repository::discover(&inputs.config.repo)
         .map_err(|e| Failure::from(relkit_create_release::Error::from(e)))?;
-    let forge = match inputs.forge_dir {
-        Some(dir) => Local::new(repo, dir),
-        None => Local::in_repository(repo),
-    };
+    let backend = forges::open(forge_args, env, reporter, repo)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let plan = plan(&forge, &inputs.config).await?;
-        show_plan(&plan, reporter)?;
-        if inputs.dry_run {
-            reporter.info("--dry-run: nothing was changed")?;
-            return Ok(());
+        match &backend {
+            Backend::Local(forge) => release(forge, &inputs, reporter).await,
+            Backend::Gitea(forge) => release(forge.as_ref(), &inputs, reporter).await,
         }
-        if plan.is_noop() {
-            reporter.info(&format!("{} is already released as planned", plan.tag))?;
-        }
-        let mut lines = Vec::new();
-        let outcome = apply(&forge, &plan, &mut |line| lines.push(line.to_owned())).await;
-        for line in &lines {
-            reporter.info(line)?;
-        }
-        let outcome = outcome?;
-        finish(&plan, &outcome, reporter)
     })
 }
 
-fn inputs(args: CreateReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, Failure> {
-    let bad = |e: &dyn std::error::Error| Failure::bad_input(chain(e));
-    match given(args.forge).as_deref() {
-        None | Some("local") => {}
-        Some(other) => {
-            return Err(Failure::bad_input(format!(
-                "--forge {other:?} is not available: this build of relkit makes releases on the \
-                 `local` forge only"
-            )));
-        }
+async fn release<F: Forge>(
+    forge: &F,
+    inputs: &Inputs,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
+    let plan = plan(forge, &inputs.config).await?;
+    show_plan(&plan, reporter)?;
+    if inputs.dry_run {
+        reporter.info("--dry-run: nothing was changed")?;
+        return Ok(());
     }
+    if plan.is_noop() {
+        reporter.info(&format!("{} is already released as planned", plan.tag))?;
+    }
+    let mut lines = Vec::new();
+    let outcome = apply(forge, &plan, &mut |line| lines.push(line.to_owned())).await;
+    for line in &lines {
+        reporter.info(line)?;
+    }
+    let outcome = outcome?;
+    finish(&plan, &outcome, reporter)
+}
+
+fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, Failure> {
+    let bad = |e: &dyn std::error::Error| Failure::bad_input(chain(e));
     let stream = Stream::new(&args.stream.tag_prefix).map_err(|e| bad(&e))?;
     let version = version_choice(
         &stream,
@@ -123,7 +122,6 @@ fn inputs(args: CreateReleaseArgs, env: &Env, platform: &Platform) -> Result<Inp
             replace_assets: args.replace_assets,
             images,
         },
-        forge_dir: given(args.forge_dir).map(PathBuf::from),
         dry_run: args.dry_run,
     })
 }

@@ -121,6 +121,16 @@ pub struct ChangelogArgs {
 #[derive(Debug, Args)]
 pub struct CreateReleaseArgs {
     #[command(flatten)]
+    pub release: ReleaseArgs,
+
+    #[command(flatten)]
+    pub forge: ForgeArgs,
+}
+
+/// What to release: the flags of `relkit create-release` other than the forge's.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
     pub stream: StreamArgs,
 
     /// The release's tag or version (`v1.2.3` or `1.2.3`). Default on a tag push: the pushed tag.
@@ -187,14 +197,36 @@ pub struct CreateReleaseArgs {
     /// Print the plan and change nothing.
     #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
     pub dry_run: bool,
+}
 
-    /// Where releases are made: `local` (tags in the repository, releases as files) [default: local]
+/// Which forge, where, and with which token: flags every command that talks to a forge shares.
+#[derive(Debug, Args)]
+pub struct ForgeArgs {
+    /// `local` (tags in the repository, releases as files), `gitea` (Gitea and Forgejo)
+    /// [default: the runner's forge; local in a terminal]
     #[arg(long, env = "RELKIT_FORGE", value_name = "FORGE")]
     pub forge: Option<String>,
 
     /// The local forge's directory [default: .relkit/forge at the top of the repository]
     #[arg(long, env = "RELKIT_FORGE_DIR", value_name = "DIR")]
     pub forge_dir: Option<OsString>,
+
+    /// The repository on the forge, `OWNER/NAME` [default: GITHUB_REPOSITORY]
+    #[arg(long, env = "RELKIT_REPOSITORY", value_name = "OWNER/NAME")]
+    pub repository: Option<String>,
+
+    /// The forge's API address [default: the runner's, e.g. GITHUB_SERVER_URL/api/v1 on Gitea]
+    #[arg(long, env = "RELKIT_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// The variable that holds the token [default: RELKIT_TOKEN, then GITEA_TOKEN or
+    /// GITHUB_TOKEN]. The token itself is never a flag: it would show in process lists.
+    #[arg(long, env = "RELKIT_TOKEN_ENV", value_name = "NAME")]
+    pub token_env: Option<String>,
+
+    /// The most seconds to wait out rate limits and retries in one call [default: 60]
+    #[arg(long, env = "RELKIT_RATE_LIMIT_WAIT", value_name = "SECONDS")]
+    pub rate_limit_wait: Option<String>,
 }
 
 /// A switch's value from its variable: `true`/`false` as the actions write them, the usual

@@ -8,6 +8,7 @@ mod changelog;
 mod create_release;
 mod failure;
 mod flags;
+mod forges;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

@@ -78,6 +78,9 @@ fn relkit_step(name: &str, action: &Value) -> (String, BTreeMap<String, String>)
     (id, env)
 }
 
+/// Inputs that are secrets: passed as `RELKIT_<NAME>` and never as flags.
+const SECRETS: &[&str] = &["token"];
+
 /// `RELKIT_` and the input's name in upper snake case.
 fn variable(input: &str) -> String {
     format!("RELKIT_{}", input.to_uppercase().replace('-', "_"))
@@ -99,6 +102,16 @@ fn every_input_reaches_the_binary_through_its_own_variable() {
                 Some(format!("${{{{ inputs.{input} }}}}").as_str()),
                 "{name}: input {input} is not passed as {var}"
             );
+            if SECRETS.contains(&input.as_str()) {
+                // A secret reaches relkit through its environment only: a flag would show in
+                // process listings. The binary reads it by name (see `forges::token`).
+                assert!(
+                    !help.contains(&format!("--{input} ")),
+                    "{name}: --{input} is a flag"
+                );
+                assert!(help.contains(&var), "{name}: the help does not name {var}");
+                continue;
+            }
             assert!(
                 help.contains(&format!("--{input} ")),
                 "{name}: no --{input} flag"
@@ -138,7 +151,7 @@ fn no_script_interpolates_an_expression() {
 /// Inputs an action needs besides its defaults for a run to do something.
 fn required(action: &str) -> &'static [(&'static str, &'static str)] {
     match action {
-        "create-release" => &[("prerelease", "auto")],
+        "create-release" => &[("prerelease", "auto"), ("forge", "local"), ("token", "")],
         _ => &[],
     }
 }

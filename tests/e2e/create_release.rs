@@ -1,5 +1,6 @@
 //! `relkit create-release` on the local forge, in a terminal and under a simulated runner.
 
+use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
 use relkit_testkit::{GitRepo, scenario};
 
 use crate::support::{Runner, TestResult, assert_bad_input, relkit, run};
@@ -70,6 +71,7 @@ fn on_a_tag_push_the_pushed_tag_is_released_with_its_outputs_and_summary() -> Te
     run(runner
         .relkit(&["create-release"])
         .env("GITHUB_REF", "refs/tags/v1.1.0")
+        .env("RELKIT_FORGE", "local")
         .env("GITHUB_SHA", repo.head())
         .env("RELKIT_ASSETS", "dist/*\n")
         .current_dir(repo.path()))
@@ -123,32 +125,52 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
     dist(&repo);
     let cases: &[(&[&str], &str)] = &[
         (
-            &["--bump", "sideways"],
+            &["--forge", "local", "--bump", "sideways"],
             "--bump \"sideways\" is not one of patch, minor, major, auto",
         ),
-        (&["--tag", "v1.2"], "\"v1.2\" is not a SemVer 2.0 version"),
-        (&["--tag", "v1.0.0"], "tag v1.0.0 exists at commit"),
         (
-            &["--tag", "v1.1.0", "--assets", "nope/*"],
+            &["--forge", "local", "--tag", "v1.2"],
+            "\"v1.2\" is not a SemVer 2.0 version",
+        ),
+        (
+            &["--forge", "local", "--tag", "v1.0.0"],
+            "tag v1.0.0 exists at commit",
+        ),
+        (
+            &["--forge", "local", "--tag", "v1.1.0", "--assets", "nope/*"],
             "--assets \"nope/*\" matches no file",
         ),
         (
-            &["--tag", "v1.1.0", "--bump", "auto"],
+            &["--forge", "local", "--tag", "v1.1.0", "--bump", "auto"],
             "--tag and --bump exclude each other",
         ),
         (
-            &["--tag", "v1.1.0", "--target", "no-such-branch"],
+            &[
+                "--forge",
+                "local",
+                "--tag",
+                "v1.1.0",
+                "--target",
+                "no-such-branch",
+            ],
             "--target \"no-such-branch\" is not a commit",
         ),
         (
             &["--tag", "v1.1.0", "--forge", "github"],
-            "--forge \"github\" is not available",
+            "--forge \"github\" is not one of local, gitea",
         ),
         (
-            &["--tag", "v1.1.0", "--images", "api=ghcr.io/acme/api:1.0"],
+            &[
+                "--forge",
+                "local",
+                "--tag",
+                "v1.1.0",
+                "--images",
+                "api=ghcr.io/acme/api:1.0",
+            ],
             "--images \"api=ghcr.io/acme/api:1.0\"",
         ),
-        (&[], "say which version to release"),
+        (&["--forge", "local"], "say which version to release"),
     ];
     assert_bad_input(repo.path(), "create-release", cases, |args, _| {
         assert!(
@@ -157,4 +179,132 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
         );
         assert_eq!(repo.git(&["tag", "--list", "v1.1.0"]), "", "{args:?}");
     });
+}
+
+const TOKEN: &str = "gitea-e2e-token-0f6e3c2d9b";
+
+#[test]
+fn on_a_gitea_runner_the_release_is_made_on_gitea_and_the_token_shows_nowhere() -> TestResult {
+    let repo = scenario::product();
+    dist(&repo);
+    let emulator = Emulator::start(Flavor::Gitea, repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let runner = Runner::gitea();
+    let out = run(runner
+        .relkit(&["create-release", "--tag", "v1.1.0", "--assets", "dist/*"])
+        .env("GITHUB_SERVER_URL", emulator.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .current_dir(repo.path()))
+    .expect_code(0);
+    assert_eq!(emulator.releases().len(), 1);
+    assert_eq!(runner.output("tag"), "v1.1.0");
+    assert!(
+        out.stdout.contains("published release v1.1.0"),
+        "{}",
+        out.stdout
+    );
+
+    // The token is masked first, and nowhere else: not in the log, the outputs, the summary,
+    // or any file relkit wrote.
+    let masks: Vec<String> = out
+        .commands()
+        .into_iter()
+        .filter(|c| c.name == "add-mask")
+        .map(|c| c.data)
+        .collect();
+    assert_eq!(masks, [TOKEN]);
+    let log_without_mask = out.stdout.replace(&format!("::add-mask::{TOKEN}"), "");
+    assert!(!log_without_mask.contains(TOKEN), "{}", out.stdout);
+    assert!(!out.stderr.contains(TOKEN));
+    let outputs = format!("{:?}", runner.outputs());
+    assert!(!outputs.contains(TOKEN));
+    assert!(!runner.summary().contains(TOKEN));
+    for entry in walk(repo.path()) {
+        let bytes = std::fs::read(&entry)?;
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "{} holds the token",
+            entry.display()
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_gitea_token_is_never_sent_to_github_and_a_missing_one_is_named() {
+    let repo = scenario::product();
+    dist(&repo);
+    let runner = Runner::gitea();
+    let out = run(runner
+        .relkit(&[
+            "create-release",
+            "--tag",
+            "v1.1.0",
+            "--api-url",
+            "https://api.github.com",
+        ])
+        .env("GITHUB_TOKEN", TOKEN)
+        .current_dir(repo.path()))
+    .expect_code(2);
+    assert!(
+        out.errors()[0]
+            .data
+            .contains("never sends a Gitea token to GitHub"),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(runner
+        .relkit(&["create-release", "--tag", "v1.1.0"])
+        .current_dir(repo.path()))
+    .expect_code(2);
+    assert!(
+        out.errors()[0]
+            .data
+            .contains("no token: set RELKIT_TOKEN or GITEA_TOKEN or GITHUB_TOKEN"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_wrong_token_is_reported_with_the_variable_and_without_the_value() {
+    let repo = scenario::product();
+    dist(&repo);
+    let emulator = Emulator::start(Flavor::Gitea, repo.path());
+    let runner = Runner::gitea();
+    let out = run(runner
+        .relkit(&["create-release", "--tag", "v1.1.0"])
+        .env("GITHUB_SERVER_URL", emulator.url())
+        .env("GITEA_TOKEN", "wrong-token-77aa")
+        .current_dir(repo.path()))
+    .expect_code(1);
+    let error = &out.errors()[0].data;
+    assert!(
+        error.contains("rejected the token from GITEA_TOKEN"),
+        "{error}"
+    );
+    assert!(
+        !out.stdout
+            .replace("::add-mask::wrong-token-77aa", "")
+            .contains("wrong-token-77aa")
+    );
+    assert!(emulator.releases().is_empty());
+}
+
+/// Every file under `dir`, `.git` included.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
 }

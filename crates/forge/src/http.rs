@@ -16,7 +16,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+pub use reqwest::Url;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 use crate::Error;
 

@@ -1,0 +1,148 @@
+//! Which forge a command talks to: from `--forge`, else the runner's; and its address, repository
+//! and token, each checked before anything is sent.
+//!
+//! The API address always comes from the chosen forge: on Gitea and Forgejo runners
+//! `github.token` is the Gitea token, and it must never reach api.github.com.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use relkit_forge::gitea::Gitea;
+use relkit_forge::http::{Client, Policy, Scheme, Token};
+use relkit_forge::local::Local;
+use relkit_git::Repository;
+use relkit_workflow::{Env, Platform, Reporter};
+
+use crate::failure::Failure;
+use crate::flags::{ForgeArgs, given};
+
+/// The forge a command runs against.
+#[derive(Debug)]
+pub enum Backend {
+    Local(Local),
+    Gitea(Box<Gitea>),
+}
+
+/// Opens the forge `args` and the runner call for. Reads the token and masks it.
+pub fn open(
+    args: ForgeArgs,
+    env: &Env,
+    reporter: &mut Reporter,
+    repo: Repository,
+) -> Result<Backend, Failure> {
+    let platform = reporter.platform().clone();
+    let kind = match given(args.forge).as_deref() {
+        Some("local") => "local",
+        Some("gitea" | "forgejo") => "gitea",
+        Some(other) => {
+            return Err(Failure::bad_input(format!(
+                "--forge {other:?} is not one of local, gitea (the github backend is not in this \
+                 build of relkit yet)"
+            )));
+        }
+        None => match platform {
+            Platform::Gitea { .. } | Platform::Forgejo { .. } => "gitea",
+            Platform::Local => "local",
+            Platform::GitHub | Platform::GitHubEnterprise { .. } => {
+                return Err(Failure::bad_input(
+                    "this build of relkit makes releases on Gitea, Forgejo and the local forge: \
+                     pass --forge local to rehearse on a GitHub runner",
+                ));
+            }
+        },
+    };
+    if kind == "local" {
+        return Ok(Backend::Local(match given(args.forge_dir) {
+            Some(dir) => Local::new(repo, PathBuf::from(dir)),
+            None => Local::in_repository(repo),
+        }));
+    }
+
+    let repository = given(args.repository)
+        .or_else(|| env.get("GITHUB_REPOSITORY").map(str::to_owned))
+        .ok_or_else(|| {
+            Failure::bad_input(
+                "no repository: pass --repository OWNER/NAME (or set GITHUB_REPOSITORY)",
+            )
+        })?;
+    let (owner, name) = repository
+        .split_once('/')
+        .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+        .ok_or_else(|| {
+            Failure::bad_input(format!("--repository {repository:?} is not OWNER/NAME"))
+        })?;
+    let runner_api = match platform {
+        Platform::Gitea { .. } | Platform::Forgejo { .. } => platform.api_url(),
+        _ => None,
+    };
+    let api = given(args.api_url).or(runner_api).ok_or_else(|| {
+        Failure::bad_input(
+            "no API address for the gitea forge: pass --api-url https://HOST/api/v1 \
+             (on a Gitea or Forgejo runner it comes from GITHUB_SERVER_URL)",
+        )
+    })?;
+    let url = reqwest_url(&api)?;
+    if url.host_str() == Some("api.github.com") {
+        return Err(Failure::bad_input(format!(
+            "--api-url {api:?} is GitHub's API, but the forge is gitea: relkit never sends a \
+             Gitea token to GitHub"
+        )));
+    }
+    let (variable, token) = token(
+        args.token_env.as_deref(),
+        &["GITEA_TOKEN", "GITHUB_TOKEN"],
+        env,
+    )?;
+    reporter.mask(token.expose())?;
+    let wait = match given(args.rate_limit_wait) {
+        None => Duration::from_secs(60),
+        Some(text) => text.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+            Failure::bad_input(format!(
+                "--rate-limit-wait {text:?} is not a whole number of seconds"
+            ))
+        })?,
+    };
+    let policy = Policy {
+        wait_budget: wait,
+        ..Policy::default()
+    };
+    let forge = format!("Gitea at {}", url.origin().ascii_serialization());
+    let client = Client::new(&forge, &api, Some(token), &variable, Scheme::Token, policy)
+        .map_err(|e| Failure::bad_input(e.to_string()))?;
+    Ok(Backend::Gitea(Box::new(Gitea::new(client, owner, name))))
+}
+
+/// The token and the variable it came from: `--token-env NAME`, else `RELKIT_TOKEN` (what the
+/// actions pass), else the forge's usual variables in order.
+fn token(
+    named: Option<&str>,
+    defaults: &[&'static str],
+    env: &Env,
+) -> Result<(String, Token), Failure> {
+    let candidates: Vec<&str> = match named.filter(|n| !n.is_empty()) {
+        Some(name) => vec![name],
+        None => std::iter::once("RELKIT_TOKEN")
+            .chain(defaults.iter().copied())
+            .collect(),
+    };
+    candidates
+        .iter()
+        .find_map(|name| env.get(name).map(|v| ((*name).to_owned(), Token::new(v))))
+        .ok_or_else(|| {
+            Failure::bad_input(format!(
+                "no token: set {} to a token that may write to the repository",
+                candidates.join(" or ")
+            ))
+        })
+}
+
+fn reqwest_url(api: &str) -> Result<relkit_forge::http::Url, Failure> {
+    let url = relkit_forge::http::Url::parse(api)
+        .map_err(|e| Failure::bad_input(format!("--api-url {api:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Failure::bad_input(format!(
+            "--api-url {api:?} is not an http(s) address"
+        )));
+    }
+    Ok(url)
+}
