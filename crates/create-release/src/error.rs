@@ -45,6 +45,26 @@ pub enum Error {
         existing: String,
         new: String,
     },
+    #[error("the token may not write to the repository on {forge}")]
+    CannotWrite { forge: String },
+    #[error(
+        "asset {name} is {size} bytes, more than the {max} bytes {forge} accepts as an attachment"
+    )]
+    AttachmentTooLarge {
+        name: String,
+        size: u64,
+        max: u64,
+        forge: String,
+    },
+    #[error(
+        "asset {name} ({content_type}) is not a type {forge} accepts as an attachment (allowed: {allowed})"
+    )]
+    AttachmentType {
+        name: String,
+        content_type: String,
+        allowed: String,
+        forge: String,
+    },
     #[error("release {tag} is immutable and differs from the plan: {what}")]
     Immutable { tag: String, what: String },
     #[error("--images {value:?} is not NAME=REFERENCE@sha256:DIGEST")]
@@ -102,6 +122,12 @@ impl Error {
                 "check out the full history: actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`",
             ),
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
+            Self::CannotWrite { .. } => Some(
+                "give the workflow `permissions: contents: write`, or use a token of a user who may push",
+            ),
+            Self::AttachmentTooLarge { .. } | Self::AttachmentType { .. } => Some(
+                "an instance admin sets these in app.ini, section [attachment] (MAX_SIZE, ALLOWED_TYPES)",
+            ),
             Self::Changelog(err) => err.hint(),
             Self::Forge(err) => err.hint(),
             _ => None,

@@ -267,6 +267,8 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         planned.push(PlannedAsset { file, step });
     }
 
+    preflight(forge, &release, &planned, tag_step).await?;
+
     let publish = !config.draft;
     if let ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) = &release
         && r.immutable
@@ -304,6 +306,55 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         manifest,
         _generated: std::sync::Arc::new(generated),
     })
+}
+
+/// What the forge says before any write: the token may push, and each file to upload fits the
+/// instance's attachment limits.
+async fn preflight<F: Forge>(
+    forge: &F,
+    release: &ReleaseStep,
+    assets: &[PlannedAsset],
+    tag_step: Presence,
+) -> Result<(), Error> {
+    let uploads: Vec<&PlannedAsset> = assets
+        .iter()
+        .filter(|a| a.step != AssetStep::Keep)
+        .collect();
+    let writes = tag_step == Presence::Create
+        || !matches!(release, ReleaseStep::Keep(_))
+        || !uploads.is_empty();
+    if !writes {
+        return Ok(());
+    }
+    let checked = forge.preflight().await?;
+    if checked.can_write == Some(false) {
+        return Err(Error::CannotWrite {
+            forge: forge.describe(),
+        });
+    }
+    if let Some(limits) = &checked.attachments {
+        for asset in uploads {
+            let file = &asset.file;
+            if limits.max_size > 0 && file.size > limits.max_size {
+                return Err(Error::AttachmentTooLarge {
+                    name: file.name.clone(),
+                    size: file.size,
+                    max: limits.max_size,
+                    forge: forge.describe(),
+                });
+            }
+            let content_type = content_type(&file.name);
+            if !limits.allows(&file.name, content_type) {
+                return Err(Error::AttachmentType {
+                    name: file.name.clone(),
+                    content_type: content_type.to_owned(),
+                    allowed: limits.allowed_types.join(", "),
+                    forge: forge.describe(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn changes_of(step: &ReleaseStep) -> &[&'static str] {

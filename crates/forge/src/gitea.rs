@@ -17,8 +17,8 @@ use serde_json::json;
 
 use crate::http::{Client, Kind, segment};
 use crate::{
-    Asset, AssetUpload, CheckState, CommitChecks, Error, Forge, Issue, Label, NewIssue, NewRelease,
-    NewTag, Release, ReleasePatch, Result, Tag,
+    Asset, AssetUpload, AttachmentLimits, CheckState, CommitChecks, Error, Forge, Issue, Label,
+    NewIssue, NewRelease, NewTag, Preflight, Release, ReleasePatch, Result, Tag,
 };
 
 /// Gitea's largest page.
@@ -123,7 +123,11 @@ impl Gitea {
         what: &str,
         path: &str,
     ) -> Result<Option<T>> {
-        let url = self.client.url(&format!("{}/{path}", self.repo))?;
+        let url = if path.is_empty() {
+            self.client.url(&self.repo)?
+        } else {
+            self.client.url(&format!("{}/{path}", self.repo))?
+        };
         let response = self
             .client
             .send(Kind::Idempotent, what, true, || {
@@ -296,6 +300,26 @@ impl Gitea {
             .filter_map(|name| labels.iter().find(|l| &l.name == name).map(|l| l.id))
             .collect())
     }
+}
+
+#[derive(Deserialize)]
+struct RepositoryDto {
+    #[serde(default)]
+    permissions: Option<PermissionDto>,
+}
+
+#[derive(Deserialize)]
+struct PermissionDto {
+    #[serde(default)]
+    push: bool,
+}
+
+#[derive(Deserialize)]
+struct AttachmentSettingsDto {
+    #[serde(default)]
+    allowed_types: String,
+    #[serde(default)]
+    max_size: u64,
 }
 
 impl Forge for Gitea {
@@ -538,6 +562,46 @@ impl Forge for Gitea {
             )
             .await?;
         Ok(())
+    }
+
+    async fn preflight(&self) -> Result<Preflight> {
+        let repository: Option<RepositoryDto> = self.get("read the repository", "").await?;
+        let repository = repository.ok_or_else(|| Error::NotFound {
+            forge: self.describe(),
+            what: format!("the repository {}", self.repo.trim_start_matches("repos/")),
+        })?;
+        let url = self.client.url("settings/attachment")?;
+        let response = self
+            .client
+            .send(
+                Kind::Idempotent,
+                "read the attachment settings",
+                true,
+                || Ok(self.client.request(Method::GET, url.clone())),
+            )
+            .await?;
+        let attachments = if response.status() == reqwest::StatusCode::NOT_FOUND {
+            None
+        } else {
+            let settings: AttachmentSettingsDto = self
+                .client
+                .json("read the attachment settings", response)
+                .await?;
+            Some(AttachmentLimits {
+                max_size: settings.max_size,
+                allowed_types: settings
+                    .allowed_types
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        };
+        Ok(Preflight {
+            can_write: repository.permissions.map(|p| p.push),
+            attachments,
+        })
     }
 
     async fn checks(&self, commit: &str) -> Result<CommitChecks> {

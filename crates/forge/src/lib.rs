@@ -20,8 +20,8 @@ mod types;
 pub use digest::Sha256;
 pub use error::Error;
 pub use types::{
-    Asset, AssetUpload, CheckState, CommitChecks, Issue, Label, MakeLatest, NewIssue, NewRelease,
-    NewTag, Release, ReleasePatch, Tag,
+    Asset, AssetUpload, AttachmentLimits, CheckState, CommitChecks, Issue, Label, MakeLatest,
+    NewIssue, NewRelease, NewTag, Preflight, Release, ReleasePatch, Tag,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -80,4 +80,10 @@ pub trait Forge {
 
     /// The statuses and check runs of `commit`.
     async fn checks(&self, commit: &str) -> Result<CommitChecks>;
+
+    /// What the token may do and what the forge accepts, for checks before any write. A forge
+    /// that cannot tell answers with the default: nothing known, nothing refused.
+    async fn preflight(&self) -> Result<Preflight> {
+        Ok(Preflight::default())
+    }
 }

@@ -135,3 +135,44 @@ pub struct CommitChecks {
     /// Each status context or check run by name, with its state.
     pub checks: Vec<(String, CheckState)>,
 }
+
+/// What a forge says about the token and its limits before anything is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preflight {
+    /// Whether the token may push to the repository; `None` when the forge does not say.
+    pub can_write: Option<bool>,
+    /// Limits on release attachments (Gitea's `[attachment]` settings).
+    pub attachments: Option<AttachmentLimits>,
+}
+
+/// What an instance accepts as a release attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentLimits {
+    /// The largest file in bytes.
+    pub max_size: u64,
+    /// Extensions (`.zip`), MIME types (`application/gzip`) and wildcards (`image/*`, `*/*`).
+    pub allowed_types: Vec<String>,
+}
+
+impl AttachmentLimits {
+    /// Whether a file `name` of `content_type` is allowed, as Gitea decides it.
+    pub fn allows(&self, name: &str, content_type: &str) -> bool {
+        let extension = name
+            .rfind('.')
+            .map(|i| name[i..].to_ascii_lowercase())
+            .unwrap_or_default();
+        let mime = content_type.to_ascii_lowercase();
+        self.allowed_types.is_empty()
+            || self
+                .allowed_types
+                .iter()
+                .map(|a| a.trim().to_ascii_lowercase())
+                .any(|a| {
+                    a == "*/*"
+                        || (a.starts_with('.') && a == extension)
+                        || a == mime
+                        || a.strip_suffix("/*")
+                            .is_some_and(|major| mime.split('/').next() == Some(major))
+                })
+    }
+}

@@ -130,3 +130,58 @@ async fn a_release_with_n_assets_takes_a_known_number_of_calls() {
     // The tag, the draft, two assets, the manifest, the sums, publishing.
     assert_eq!(writes, 7, "{:#?}", emulator.requests());
 }
+
+#[tokio::test]
+async fn the_preflight_stops_a_release_the_forge_would_refuse_before_any_write() {
+    let read_only = {
+        let repo = scenario::product();
+        build(&repo, &[("app.tar.gz", "app")]);
+        let emulator = Emulator::start(Flavor::Gitea, repo.path());
+        emulator.add_token(TOKEN, Permissions::read_only());
+        let err = plan(&gitea(&emulator), &config(&repo, exact("1.1.0")))
+            .await
+            .expect_err("read-only token");
+        assert!(emulator.requests().iter().all(|r| r.method == "GET"));
+        err
+    };
+    assert!(
+        matches!(read_only, relkit_create_release::Error::CannotWrite { .. }),
+        "{read_only}"
+    );
+    assert!(read_only.is_bad_input());
+    assert!(read_only.hint().expect("hint").contains("contents: write"));
+
+    let too_large = {
+        let repo = scenario::product();
+        build(&repo, &[("app.tar.gz", "four")]);
+        let emulator = Emulator::builder(Flavor::Gitea, repo.path())
+            .attachment_max_size(3)
+            .start();
+        emulator.add_token(TOKEN, Permissions::all());
+        plan(&gitea(&emulator), &config(&repo, exact("1.1.0")))
+            .await
+            .expect_err("too large")
+    };
+    assert!(
+        too_large
+            .to_string()
+            .starts_with("asset app.tar.gz is 4 bytes, more than the 3 bytes"),
+        "{too_large}"
+    );
+
+    let wrong_type = {
+        let repo = scenario::product();
+        build(&repo, &[("app.tar.gz", "app")]);
+        let emulator = Emulator::builder(Flavor::Gitea, repo.path())
+            .attachment_allowed_types(&[".zip", "text/plain"])
+            .start();
+        emulator.add_token(TOKEN, Permissions::all());
+        plan(&gitea(&emulator), &config(&repo, exact("1.1.0")))
+            .await
+            .expect_err("type")
+    };
+    assert!(
+        matches!(wrong_type, relkit_create_release::Error::AttachmentType { ref name, .. } if name == "app.tar.gz"),
+        "{wrong_type}"
+    );
+}

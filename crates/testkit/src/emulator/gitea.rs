@@ -47,6 +47,9 @@ pub(crate) fn route(shared: &Shared, req: &Incoming) -> Outcome {
         }
         _ => {}
     }
+    if req.method == "GET" && segs.as_slice() == ["api", "v1", "settings", "attachment"] {
+        return Ok(attachment_settings(shared));
+    }
     let ["api", "v1", "repos", owner, repo, tail @ ..] = segs.as_slice() else {
         return Err(not_found());
     };
@@ -71,6 +74,7 @@ pub(crate) fn route(shared: &Shared, req: &Incoming) -> Outcome {
     };
     let method = req.method.as_str();
     match (method, tail) {
+        ("GET", []) => ctx.repository(),
         ("GET", ["git", "refs"]) => ctx.refs(""),
         ("GET", ["git", "refs", rest @ ..]) => ctx.refs(&rest.join("/")),
         ("GET", ["git", "commits", sha]) => ctx.get_commit(sha),
@@ -111,6 +115,26 @@ pub(crate) fn route(shared: &Shared, req: &Incoming) -> Outcome {
         ("POST", ["labels"]) => ctx.create_label(),
         _ => Err(not_found()),
     }
+}
+
+/// `GET /settings/attachment`: what the instance accepts as attachments (Gitea's `[attachment]`
+/// settings; its defaults where the emulator has none: any type, 2 GiB, 5 files).
+fn attachment_settings(shared: &Shared) -> Reply {
+    let config = &shared.config;
+    let allowed = if config.attachment_allowed_types.is_empty() {
+        "*/*".to_owned()
+    } else {
+        config.attachment_allowed_types.join(",")
+    };
+    Reply::json(
+        200,
+        json!({
+            "enabled": true,
+            "allowed_types": allowed,
+            "max_size": config.attachment_max_size.unwrap_or(2048 << 20),
+            "max_files": 5,
+        }),
+    )
 }
 
 fn parse_id(s: &str) -> Result<u64, Reply> {
@@ -689,6 +713,25 @@ impl Ctx<'_> {
         let json = self.release_json(&release);
         self.state.releases.push(release);
         Ok(Reply::json(201, json))
+    }
+
+    /// `GET /repos/{owner}/{repo}`, with what the token may do in `permissions`.
+    fn repository(&self) -> Outcome {
+        let (owner, name) = (&self.shared.config.owner, &self.shared.config.repo);
+        let push = self.permissions.contents == Access::Write;
+        Ok(Reply::json(
+            200,
+            json!({
+                "id": 1,
+                "name": name,
+                "full_name": format!("{owner}/{name}"),
+                "owner": { "id": 1, "login": owner },
+                "html_url": self.html,
+                "default_branch": "main",
+                "private": false,
+                "permissions": { "admin": false, "push": push, "pull": true },
+            }),
+        ))
     }
 
     fn latest_release(&self) -> Outcome {
