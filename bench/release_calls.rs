@@ -3,8 +3,9 @@
 //! everything in place. Run with `cargo bench --bench release_calls`.
 //!
 //! A shell script doing the same with curl makes at least 2 + N calls (a tag, a release, an
-//! upload per asset) and checks nothing; relkit also reads what is there first, so a re-run
-//! converges instead of failing or duplicating.
+//! upload per asset) and checks nothing; relkit also reads what is there first (the tag, the
+//! release, the token's permissions, the attachment limits), so a re-run converges instead of
+//! failing or duplicating.
 
 use std::path::Path;
 use std::process::Command;
