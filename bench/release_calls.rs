@@ -7,6 +7,9 @@
 //! release, the token's permissions, the attachment limits), so a re-run converges instead of
 //! failing or duplicating.
 
+// A benchmark's output is what it measures.
+#![allow(clippy::print_stdout)]
+
 use std::path::Path;
 use std::process::Command;
 
