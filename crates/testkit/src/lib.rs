@@ -205,5 +205,6 @@ pub fn git_command(dir: &Path) -> Command {
 
 pub mod emulator;
 pub mod prism;
+pub mod registry;
 pub mod runner;
 pub mod scenario;

@@ -1,0 +1,319 @@
+//! What a user sees when things go wrong: wrong credentials, a registry that is down, a missing
+//! image, a registry that is busy; and credentials taken from a docker config.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use relkit_registry::{Credential, Credentials, Error, Secret};
+use relkit_testkit::registry::{Auth, Format, Registry};
+
+use crate::common::{PASSWORD, USER, client, client_with, reference};
+
+const WRONG: &str = "Wr0ng-but-still-secret";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_are_a_401_naming_the_registry_and_no_secret() {
+    for auth in [Auth::basic(USER, PASSWORD), Auth::token(USER, PASSWORD)] {
+        let registry = Registry::start(auth);
+        registry.push_image("app", "1", Format::Oci);
+        let client = client_with(Credentials::none().with(
+            registry.host(),
+            Credential::Basic {
+                username: USER.to_owned(),
+                password: Secret::new(WRONG),
+            },
+        ));
+        let err = client
+            .resolve(&reference(&registry, "app:1"))
+            .await
+            .expect_err("wrong password");
+        let text = err.to_string();
+        assert!(matches!(err, Error::Unauthorized { .. }), "{text}");
+        assert!(text.contains(registry.host()), "names the registry: {text}");
+        assert!(text.contains("401"), "{text}");
+        assert!(text.contains(USER), "names the user: {text}");
+        for shown in [text, format!("{err:?}"), format!("{client:?}")] {
+            assert!(!shown.contains(WRONG), "the secret leaked: {shown}");
+            assert!(!shown.contains(PASSWORD), "the secret leaked: {shown}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_access_to_a_private_registry_says_so() {
+    for auth in [Auth::basic(USER, PASSWORD), Auth::token(USER, PASSWORD)] {
+        let registry = Registry::start(auth);
+        registry.push_image("app", "1", Format::Oci);
+        let client = client_with(Credentials::none());
+        let err = client
+            .resolve(&reference(&registry, "app:1"))
+            .await
+            .expect_err("no credentials");
+        assert!(
+            err.to_string().contains("refused anonymous access (401)"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_bearer_tokens_pull_where_the_token_server_allows_it() {
+    let registry = Registry::start(Auth::token_with_anonymous_pull(USER, PASSWORD));
+    let image = registry.push_image("public/app", "1", Format::Oci);
+    let client = client_with(Credentials::none());
+    let got = client
+        .resolve(&reference(&registry, "public/app:1"))
+        .await
+        .expect("anonymous pull");
+    assert_eq!(got.as_str(), image.digest);
+    assert_eq!(registry.token_requests(), 1);
+    // Pushing is not allowed anonymously.
+    let err = client
+        .retag(&reference(&registry, "public/app:1"), "2", false)
+        .await
+        .expect_err("no push");
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_is_down_fails_after_the_retries_and_says_so() {
+    let mut registry = Registry::start(Auth::Open);
+    let reference = reference(&registry, "app:1");
+    registry.stop();
+    let client = client_with(Credentials::none());
+    let err = client.resolve(&reference).await.expect_err("down");
+    match &err {
+        Error::Unreachable {
+            registry: name,
+            attempts,
+            ..
+        } => {
+            assert_eq!(name, registry.host());
+            assert_eq!(*attempts, 3);
+        }
+        other => panic!("{other}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("could not be reached"), "{text}");
+    assert!(text.contains("after 3 attempts"), "{text}");
+    assert!(err.help().is_some());
+    assert_eq!(client.stats()[registry.host()].retries, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_image_is_a_404_naming_the_reference() {
+    for auth in [Auth::Open, Auth::token(USER, PASSWORD)] {
+        let registry = Registry::start(auth);
+        registry.push_image("app", "1", Format::Oci);
+        let client = client(&registry);
+        for missing in ["app:2", "nothing/here:1"] {
+            let err = client
+                .resolve(&reference(&registry, missing))
+                .await
+                .expect_err("missing");
+            assert!(matches!(err, Error::NotFound { .. }), "{err}");
+            let want = format!("{}/{missing}", registry.host());
+            assert!(err.to_string().starts_with(&want), "{err}");
+            assert!(err.to_string().contains("404"), "{err}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_come_from_the_docker_config_the_environment_names() {
+    for auth in [Auth::basic(USER, PASSWORD), Auth::token(USER, PASSWORD)] {
+        let registry = Registry::start(auth);
+        let image = registry.push_image("app", "1", Format::Oci);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        let config = serde_json::json!({"auths": {registry.host(): {"auth": encoded}}});
+        std::fs::write(dir.path().join("config.json"), config.to_string()).expect("write");
+        let env = HashMap::from([
+            ("DOCKER_CONFIG".to_owned(), dir.path().display().to_string()),
+            ("HOME".to_owned(), "/nonexistent".to_owned()),
+        ]);
+        let client = client_with(Credentials::from_env(&env));
+        let got = client
+            .resolve(&reference(&registry, "app:1"))
+            .await
+            .expect("credentials from config.json");
+        assert_eq!(got.as_str(), image.digest);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_docker_config_is_reported_with_its_path() {
+    let registry = Registry::start(Auth::basic(USER, PASSWORD));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("config.json"), "{not json").expect("write");
+    let env = HashMap::from([("DOCKER_CONFIG".to_owned(), dir.path().display().to_string())]);
+    let client = client_with(Credentials::from_env(&env));
+    let err = client
+        .resolve(&reference(&registry, "app:1"))
+        .await
+        .expect_err("broken config");
+    assert!(matches!(err, Error::Credentials { .. }), "{err}");
+    assert!(err.to_string().contains("config.json"), "{err}");
+}
+
+/// A loopback server whose answer to the n-th request (its request line given) `answer` writes;
+/// returns its address and the request lines it saw.
+fn serve(
+    answer: impl Fn(usize, &str) -> String + Send + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = listener.local_addr().expect("address").to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 8192];
+            let read = stream.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..read]).into_owned();
+            let line = request.lines().next().unwrap_or_default().to_owned();
+            let reply = answer(n, &line);
+            log.lock().expect("log").push(line);
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (host, seen)
+}
+
+fn reply(status: &str, headers: &[&str], body: &str) -> String {
+    let mut text = format!("HTTP/1.1 {status}\r\n");
+    for h in headers {
+        text.push_str(h);
+        text.push_str("\r\n");
+    }
+    text.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    text
+}
+
+/// Answers the first requests with `busy` status lines (and headers), then like a registry
+/// holding one manifest.
+fn flaky(busy: Vec<&'static str>) -> (String, Arc<AtomicUsize>) {
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let (host, _) = serve(move |n, _| {
+        count.fetch_add(1, Ordering::SeqCst);
+        match busy.get(n) {
+            Some(head) => reply(head, &[], ""),
+            None => reply(
+                "200 OK",
+                &[
+                    &format!("Docker-Content-Digest: sha256:{}", "ab".repeat(32)),
+                    "Content-Type: application/vnd.oci.image.manifest.v1+json",
+                ],
+                "",
+            ),
+        }
+    });
+    (host, served)
+}
+
+const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_docker_content_digest_the_body_is_fetched_and_hashed() {
+    let (host, seen) = serve(|_, line| {
+        if line.starts_with("HEAD") {
+            reply(
+                "200 OK",
+                &["Content-Type: application/vnd.oci.image.manifest.v1+json"],
+                "",
+            )
+        } else {
+            reply(
+                "200 OK",
+                &["Content-Type: application/vnd.oci.image.manifest.v1+json"],
+                MANIFEST,
+            )
+        }
+    });
+    let client = client_with(Credentials::none());
+    let got = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect("resolved by GET");
+    assert_eq!(got, relkit_registry::Digest::sha256(MANIFEST.as_bytes()));
+    let seen = seen.lock().expect("log").clone();
+    assert_eq!(
+        seen,
+        [
+            "HEAD /v2/app/manifests/1 HTTP/1.1",
+            "GET /v2/app/manifests/1 HTTP/1.1"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_hash_to_its_announced_digest_is_refused() {
+    let wrong = format!("sha256:{}", "cd".repeat(32));
+    let header = format!("Docker-Content-Digest: {wrong}");
+    let (host, _) = serve(move |_, line| {
+        if line.starts_with("HEAD") {
+            reply("200 OK", &[], "")
+        } else {
+            reply("200 OK", &[&header], MANIFEST)
+        }
+    });
+    let client = client_with(Credentials::none());
+    let err = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect_err("mismatch");
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+    assert!(err.to_string().contains(&wrong), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_429_are_retried_with_backoff_and_retry_after() {
+    let (host, served) = flaky(vec![
+        "503 Service Unavailable",
+        "429 Too Many Requests\r\nRetry-After: 1",
+    ]);
+    let client = client_with(Credentials::none());
+    let started = std::time::Instant::now();
+    let got = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect("third time lucky");
+    assert_eq!(got.hex(), "ab".repeat(32));
+    assert_eq!(served.load(Ordering::SeqCst), 3);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    assert_eq!(client.stats()[host.as_str()].retries, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_keeps_failing_gives_up_after_the_attempts() {
+    let (host, served) = flaky(vec!["502 Bad Gateway"; 10]);
+    let client = client_with(Credentials::none());
+    let err = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect_err("always 502");
+    assert!(
+        matches!(
+            err,
+            Error::Unavailable {
+                status: 502,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 3);
+}
