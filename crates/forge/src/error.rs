@@ -36,6 +36,8 @@ pub enum Error {
         forge: String,
         what: String,
         message: String,
+        /// The permission the request needed, where the backend knows it.
+        permission: Option<Permission>,
     },
     #[error("{forge} answered {status} to {what}: {message}")]
     Http {
@@ -74,6 +76,48 @@ pub enum Error {
     },
 }
 
+/// A permission of a token, as a workflow's `permissions:` block (or a GitHub App) names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ContentsRead,
+    ContentsWrite,
+    IssuesRead,
+    IssuesWrite,
+    StatusesRead,
+    ChecksRead,
+    /// GitHub's `workflows`: creating or moving a ref to a commit that changes
+    /// `.github/workflows/`. A workflow's `GITHUB_TOKEN` never has it.
+    Workflows,
+}
+
+impl Permission {
+    fn hint(self) -> &'static str {
+        match self {
+            Self::ContentsRead => {
+                "the token may not read the repository: the workflow needs `permissions: contents: read`"
+            }
+            Self::ContentsWrite => {
+                "the token may not write tags and releases: the workflow needs `permissions: contents: write`"
+            }
+            Self::IssuesRead => {
+                "the token may not read issues: the workflow needs `permissions: issues: read`"
+            }
+            Self::IssuesWrite => {
+                "the token may not open issues, comment or create labels: the workflow needs `permissions: issues: write`"
+            }
+            Self::StatusesRead => {
+                "the token may not read commit statuses: the workflow needs `permissions: statuses: read`"
+            }
+            Self::ChecksRead => {
+                "the token may not read check runs: the workflow needs `permissions: checks: read`"
+            }
+            Self::Workflows => {
+                "the commit changes files under .github/workflows/, and GitHub refuses a tag there without the `workflows` permission, which a workflow's GITHUB_TOKEN cannot get: use a GitHub App token with `workflows: write` or a personal access token with the `workflow` scope"
+            }
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
@@ -92,7 +136,13 @@ impl Error {
             Self::Unauthorized { .. } => Some(
                 "the token is missing, expired or for another forge: set the variable to a token of this forge",
             ),
-            Self::Forbidden { .. } => Some(
+            Self::Forbidden {
+                permission: Some(permission),
+                ..
+            } => Some(permission.hint()),
+            Self::Forbidden {
+                permission: None, ..
+            } => Some(
                 "the token lacks a permission: the workflow needs `permissions: contents: write` (and `issues: write` for issues); tags on commits that change .github/workflows need a token with the `workflows` permission",
             ),
             Self::RateLimited { .. } => {

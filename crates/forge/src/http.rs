@@ -9,14 +9,19 @@
 //! - Rate limits (429, or 403 with `Retry-After` or `x-ratelimit-remaining: 0`) were not carried
 //!   out by the forge, so any request waits as told and is sent again, as long as the total wait
 //!   stays within the budget (60 s by default); then the call fails saying which limit was hit.
-//! - A token is sent only to the forge's own API origin and never appears in an error, a log or
-//!   `Debug` output.
+//!   A 403 that only says "rate limit" in its message waits a minute, as GitHub asks
+//!   (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>).
+//! - A token is sent only to the forge's own API origin, and to an origin the API itself named
+//!   for uploads ([`Client::trust_origin`], GitHub's `upload_url`); never to another host, not
+//!   even through a redirect. It never appears in an error, a log or `Debug` output.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 pub use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 use crate::Error;
@@ -80,6 +85,8 @@ pub enum Scheme {
 pub struct Client {
     http: reqwest::Client,
     api: Url,
+    /// Origins besides the API's that get the token: only ones the API answered with.
+    trusted: Mutex<Vec<reqwest::Url>>,
     token: Option<Token>,
     scheme: Scheme,
     policy: Policy,
@@ -108,6 +115,20 @@ impl Client {
         scheme: Scheme,
         policy: Policy,
     ) -> Result<Self, Error> {
+        Self::with_headers(forge, api, token, token_variable, scheme, policy, &[])
+    }
+
+    /// As [`Client::new`], with `headers` on every request that does not set them itself (GitHub's
+    /// `Accept` and `X-GitHub-Api-Version`).
+    pub fn with_headers(
+        forge: &str,
+        api: &str,
+        token: Option<Token>,
+        token_variable: &str,
+        scheme: Scheme,
+        policy: Policy,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, Error> {
         // reqwest is built without a default crypto provider: relkit uses ring everywhere.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let api =
@@ -115,8 +136,21 @@ impl Client {
                 forge: forge.to_owned(),
                 message: format!("the API address {api:?} is not a URL: {e}"),
             })?;
+        let mut defaults = HeaderMap::new();
+        for (name, value) in headers {
+            let (Ok(header), Ok(text)) =
+                (HeaderName::try_from(*name), HeaderValue::try_from(*value))
+            else {
+                return Err(Error::Config {
+                    forge: forge.to_owned(),
+                    message: format!("{name:?}: {value:?} is not an HTTP header"),
+                });
+            };
+            defaults.insert(header, text);
+        }
         let http = reqwest::Client::builder()
             .user_agent(concat!("relkit/", env!("CARGO_PKG_VERSION")))
+            .default_headers(defaults)
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(10))
             .build()
@@ -127,6 +161,7 @@ impl Client {
         Ok(Self {
             http,
             api,
+            trusted: Mutex::default(),
             token,
             scheme,
             policy,
@@ -156,11 +191,38 @@ impl Client {
             })
     }
 
-    /// A request to `url`, with the token when `url` is on the API's origin.
+    /// Sends the token to `url`'s origin too from now on. Only for an address the API itself
+    /// answered with, such as GitHub's `upload_url` (`uploads.github.com`); never for one a user or
+    /// a redirect supplied.
+    pub fn trust_origin(&self, url: &Url) {
+        let origin = url.origin();
+        if !origin.is_tuple() || origin == self.api.origin() {
+            return;
+        }
+        let mut trusted = self.trusted.lock().unwrap_or_else(PoisonError::into_inner);
+        if !trusted.iter().any(|t| t.origin() == origin) {
+            trusted.push(url.clone());
+        }
+    }
+
+    fn gets_token(&self, url: &Url) -> bool {
+        let origin = url.origin();
+        origin == self.api.origin()
+            || self
+                .trusted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|t| t.origin() == origin)
+    }
+
+    /// A request to `url`, with the token when `url` is on the API's origin or one it named
+    /// ([`Client::trust_origin`]). A redirect to another host loses the token (reqwest drops
+    /// `Authorization` when the host or port changes).
     pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
         let mut builder = self.http.request(method, url.clone());
         if let Some(token) = &self.token
-            && url.origin() == self.api.origin()
+            && self.gets_token(&url)
         {
             let value = match self.scheme {
                 Scheme::Bearer => format!("Bearer {}", token.expose()),
@@ -230,7 +292,24 @@ impl Client {
                             return Err(self.status_error(what, response).await);
                         }
                     } else {
-                        return Err(self.status_error(what, response).await);
+                        let err = self.status_error(what, response).await;
+                        if !is_unmarked_rate_limit(&err) {
+                            return Err(err);
+                        }
+                        // GitHub: a rate limit that says neither when nor how long means "wait at
+                        // least a minute".
+                        let wait = Duration::from_secs(60);
+                        if waited + wait > self.policy.wait_budget {
+                            return Err(Error::RateLimited {
+                                forge: self.forge.clone(),
+                                limit: "a rate limit without Retry-After (a minute at least)",
+                                waited: waited.as_secs(),
+                                needed: wait.as_secs(),
+                            });
+                        }
+                        waited += wait;
+                        tokio::time::sleep(wait).await;
+                        continue;
                     }
                 }
             };
@@ -294,6 +373,7 @@ impl Client {
                 forge: self.forge.clone(),
                 what: what.to_owned(),
                 message,
+                permission: None,
             },
             _ => Error::Http {
                 forge: self.forge.clone(),
@@ -331,6 +411,13 @@ fn rate_limit_wait(response: &Response) -> Option<Duration> {
     (status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(1))
 }
 
+/// A 403 whose message says it is a rate limit although no header says so (GitHub's secondary
+/// limits may come that way).
+fn is_unmarked_rate_limit(err: &Error) -> bool {
+    matches!(err, Error::Forbidden { message, .. }
+        if message.to_ascii_lowercase().contains("rate limit"))
+}
+
 fn rate_limit_name(response: &Response) -> &'static str {
     if response.headers().contains_key("retry-after") {
         "the secondary rate limit (Retry-After)"
@@ -339,12 +426,33 @@ fn rate_limit_name(response: &Response) -> &'static str {
     }
 }
 
-/// The `message` of a JSON error body, or the body's start.
+/// The `message` of a JSON error body with the codes of its `errors` (GitHub's
+/// `Validation Failed: tag_name already_exists`), or the body's start.
 fn api_message(body: &str) -> String {
-    let message = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
+    let json = serde_json::from_str::<serde_json::Value>(body).ok();
+    let mut message = json
+        .as_ref()
         .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
         .unwrap_or_else(|| body.chars().take(300).collect());
+    let details = json
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(|e| e.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let part = |key| e.get(key).and_then(|v| v.as_str());
+            let text = [part("field"), part("code"), part("message")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (!text.is_empty()).then_some(text)
+        })
+        .collect::<Vec<_>>();
+    if !details.is_empty() {
+        message = format!("{}: {}", message.trim(), details.join("; "));
+    }
     redact(message.trim())
 }
 
@@ -391,6 +499,52 @@ mod tests {
             segment("edge/v1.0.0-pre.3+abc1234"),
             "edge%2Fv1.0.0-pre.3%2Babc1234"
         );
+    }
+
+    fn authorization(client: &Client, url: &str) -> Option<String> {
+        let url = Url::parse(url).expect("a URL");
+        let request = client.request(Method::GET, url).build().expect("a request");
+        request
+            .headers()
+            .get(reqwest::header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    }
+
+    #[test]
+    fn the_token_goes_to_the_api_and_the_origins_it_named_only() {
+        let client = Client::new(
+            "GitHub",
+            "https://api.github.com",
+            Some(Token::new("ghs_secret")),
+            "GITHUB_TOKEN",
+            Scheme::Bearer,
+            Policy::default(),
+        )
+        .expect("a client");
+        let upload = "https://uploads.github.com/repos/o/r/releases/1/assets?name=a";
+        assert_eq!(
+            authorization(&client, "https://api.github.com/repos/o/r").as_deref(),
+            Some("Bearer ghs_secret")
+        );
+        assert_eq!(authorization(&client, upload), None);
+        assert_eq!(authorization(&client, "http://api.github.com/x"), None);
+        client.trust_origin(&Url::parse(upload).expect("a URL"));
+        assert!(authorization(&client, upload).is_some());
+        assert_eq!(
+            authorization(&client, "https://objects.githubusercontent.com/x"),
+            None
+        );
+        assert!(!format!("{client:?}").contains("ghs_secret"));
+    }
+
+    #[test]
+    fn validation_errors_keep_their_codes() {
+        let body = r#"{"message":"Validation Failed","errors":[{"resource":"Release","code":"already_exists","field":"tag_name"}],"status":"422"}"#;
+        assert_eq!(
+            api_message(body),
+            "Validation Failed: tag_name already_exists"
+        );
+        assert_eq!(api_message(r#"{"message":"Not Found"}"#), "Not Found");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! issues, and the checks of a commit. Backends keep their wire formats private and speak in the
 //! types of this module.
 //!
+//! - [`github::GitHub`]: GitHub.com and GitHub Enterprise Server, through the REST API.
+//! - [`gitea::Gitea`]: Gitea and Forgejo, through their API v1.
 //! - [`local::Local`]: tags are real tags of the local repository; releases, assets and issues
 //!   are files under a directory (default `.relkit/forge/`), readable by people. It is the
 //!   default when no forge is configured, so every command runs from a laptop.
@@ -13,12 +15,13 @@
 mod digest;
 mod error;
 pub mod gitea;
+pub mod github;
 pub mod http;
 pub mod local;
 mod types;
 
 pub use digest::Sha256;
-pub use error::Error;
+pub use error::{Error, Permission};
 pub use types::{
     Asset, AssetUpload, AttachmentLimits, CheckState, CommitChecks, Issue, Label, MakeLatest,
     NewIssue, NewRelease, NewTag, Preflight, Release, ReleasePatch, Tag,

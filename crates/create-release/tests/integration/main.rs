@@ -1,8 +1,9 @@
-//! create-release on the local forge, with real repositories: plans, runs, re-runs, and runs
-//! interrupted at every step.
+//! create-release on the local forge, Gitea and GitHub, with real repositories: plans, runs,
+//! re-runs, and runs interrupted at every step.
 
 mod faults;
 mod gitea;
+mod github;
 mod release;
 
 use std::path::Path;

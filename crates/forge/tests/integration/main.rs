@@ -1,4 +1,6 @@
 //! Integration tests of relkit-forge's backends on real repositories.
 
+mod contract;
 mod gitea;
+mod github;
 mod local;

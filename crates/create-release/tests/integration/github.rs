@@ -1,0 +1,166 @@
+//! create-release on GitHub (the forge emulator's GitHub flavour, github.com and GHES layouts),
+//! with each kind of fault at each write: the run either rides it out or fails, and a re-run
+//! converges on one tag, one published release and each asset once.
+
+use std::time::Duration;
+
+use relkit_create_release::{apply, plan};
+use relkit_forge::Forge;
+use relkit_forge::github::{self, GitHub};
+use relkit_forge::http::{Policy, Token};
+use relkit_testkit::emulator::{Emulator, Fault, Flavor, Matcher, Permissions};
+use relkit_testkit::scenario;
+
+use crate::{build, config, exact};
+
+const TOKEN: &str = "ghs_create0release0token0c4ca4238a";
+
+fn github(api: &str) -> GitHub {
+    let policy = Policy {
+        attempts: 3,
+        backoff: Duration::from_millis(10),
+        wait_budget: Duration::from_secs(5),
+        timeout: Duration::from_secs(5),
+    };
+    let client = github::client(
+        "GitHub (test)",
+        api,
+        Some(Token::new(TOKEN)),
+        "GITHUB_TOKEN",
+        policy,
+    )
+    .expect("client");
+    GitHub::new(client, "owner", "app")
+}
+
+/// Each write of a release with one asset: the tag object and its ref, the draft, three uploads
+/// (to the upload host), publishing.
+fn writes() -> Vec<(&'static str, Matcher)> {
+    vec![
+        ("create the tag object", Matcher::new("POST", "/git/tags")),
+        ("create the tag's ref", Matcher::new("POST", "/git/refs")),
+        ("create the release", Matcher::new("POST", "/app/releases")),
+        ("upload the asset", Matcher::new("POST", "name=app.tar.gz")),
+        (
+            "upload the manifest",
+            Matcher::new("POST", "name=release-manifest.json"),
+        ),
+        ("upload the sums", Matcher::new("POST", "name=SHA256SUMS")),
+        ("publish", Matcher::new("PATCH", "/app/releases/")),
+    ]
+}
+
+fn faults() -> Vec<Fault> {
+    vec![
+        Fault::Status(502),
+        Fault::DropConnection,
+        Fault::AfterCommit(Box::new(Fault::Status(502))),
+        Fault::AfterCommit(Box::new(Fault::DropConnection)),
+        Fault::SecondaryRateLimit {
+            retry_after_secs: 1,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn a_release_converges_whatever_fails_at_whichever_write() {
+    for (n, (step, matcher)) in writes().into_iter().enumerate() {
+        for fault in faults() {
+            // Half the cases on each layout: the paths differ, the writes do not.
+            let ghes = n % 2 == 1;
+            let case = format!("{fault:?} at {step} (GHES: {ghes})");
+            let repo = scenario::product();
+            build(&repo, &[("app.tar.gz", "app")]);
+            let emulator = Emulator::start(Flavor::GitHub, repo.path());
+            emulator.add_token(TOKEN, Permissions::all());
+            let api = if ghes {
+                emulator.ghes_url()
+            } else {
+                emulator.url().to_owned()
+            };
+            let forge = github(&api);
+            let cfg = config(&repo, exact("1.1.0"));
+
+            // Three failures in a row outlast the retries of a read or a state change.
+            emulator.fault(matcher.clone(), 3, fault.clone());
+            let first = plan(&forge, &cfg).await.expect("plan");
+            let _ = apply(&forge, &first, &mut |_| {}).await;
+
+            let again = plan(&forge, &cfg)
+                .await
+                .unwrap_or_else(|e| panic!("{case}: the re-run cannot plan: {e}"));
+            apply(&forge, &again, &mut |_| {})
+                .await
+                .unwrap_or_else(|e| panic!("{case}: the re-run fails: {e}"));
+
+            let releases = emulator.releases();
+            assert_eq!(releases.len(), 1, "{case}: one release");
+            let release = forge
+                .release_by_tag("v1.1.0")
+                .await
+                .expect("read")
+                .unwrap_or_else(|| panic!("{case}: published"));
+            let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+            names.sort_unstable();
+            assert_eq!(
+                names,
+                ["SHA256SUMS", "app.tar.gz", "release-manifest.json"],
+                "{case}: each asset once"
+            );
+            let id: u64 = release.id.parse().expect("numeric id");
+            assert_eq!(emulator.assets(id).len(), 3, "{case}: no stray assets");
+            assert_eq!(
+                forge.tag("v1.1.0").await.expect("read").map(|t| t.commit),
+                Some(repo.head()),
+                "{case}"
+            );
+            assert!(
+                plan(&forge, &cfg).await.expect("plan").is_noop(),
+                "{case}: converged"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_release_with_n_assets_takes_a_known_number_of_calls() {
+    let repo = scenario::product();
+    build(&repo, &[("a.tar.gz", "a"), ("b.tar.gz", "b")]);
+    let emulator = Emulator::start(Flavor::GitHub, repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let forge = github(emulator.url());
+    let cfg = config(&repo, exact("1.1.0"));
+    let first = plan(&forge, &cfg).await.expect("plan");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    let writes: Vec<String> = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    // The tag object and its ref, the draft, two assets, the manifest, the sums, publishing.
+    assert_eq!(writes.len(), 8, "{writes:#?}");
+    // Four reads to plan (the commit, the tag, the release by tag, the list for a draft), the
+    // writes, one read of the result: N + 11 calls for N assets.
+    assert_eq!(emulator.requests().len(), 13, "{:#?}", emulator.requests());
+    assert_eq!(
+        forge.client().calls(),
+        emulator.requests().len() as u64,
+        "every request counted"
+    );
+
+    // A re-run only reads.
+    let before = emulator.requests().len();
+    let again = plan(&forge, &cfg).await.expect("plan");
+    assert!(again.is_noop());
+    let rerun: Vec<String> = emulator.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert!(
+        rerun.iter().all(|r| r.starts_with("GET ")),
+        "no writes on a converged re-run: {rerun:#?}"
+    );
+    // The commit, the tag and its tag object, the release by tag.
+    assert_eq!(rerun.len(), 4, "{rerun:#?}");
+}
