@@ -36,6 +36,7 @@ pub fn run(args: CreateReleaseArgs, env: &Env, reporter: &mut Reporter) -> Resul
         match &backend {
             Backend::Local(forge) => release(forge, &inputs, reporter).await,
             Backend::Gitea(forge) => release(forge.as_ref(), &inputs, reporter).await,
+            Backend::GitHub(forge) => release(forge.as_ref(), &inputs, reporter).await,
         }
     })
 }

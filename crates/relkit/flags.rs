@@ -202,8 +202,8 @@ pub struct ReleaseArgs {
 /// Which forge, where, and with which token: flags every command that talks to a forge shares.
 #[derive(Debug, Args)]
 pub struct ForgeArgs {
-    /// `local` (tags in the repository, releases as files), `gitea` (Gitea and Forgejo)
-    /// [default: the runner's forge; local in a terminal]
+    /// `local` (tags in the repository, releases as files), `github` (and Enterprise Server),
+    /// `gitea` (Gitea and Forgejo) [default: the runner's forge; local in a terminal]
     #[arg(long, env = "RELKIT_FORGE", value_name = "FORGE")]
     pub forge: Option<String>,
 
@@ -215,12 +215,14 @@ pub struct ForgeArgs {
     #[arg(long, env = "RELKIT_REPOSITORY", value_name = "OWNER/NAME")]
     pub repository: Option<String>,
 
-    /// The forge's API address [default: the runner's, e.g. GITHUB_SERVER_URL/api/v1 on Gitea]
+    /// The forge's API address [default: the runner's: GITHUB_API_URL, or GITHUB_SERVER_URL/api/v1
+    /// on Gitea; https://api.github.com]
     #[arg(long, env = "RELKIT_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
 
-    /// The variable that holds the token [default: RELKIT_TOKEN, then GITEA_TOKEN or
-    /// GITHUB_TOKEN]. The token itself is never a flag: it would show in process lists.
+    /// The variable that holds the token [default: RELKIT_TOKEN, then GITHUB_TOKEN or GH_TOKEN
+    /// on GitHub, GITEA_TOKEN or GITHUB_TOKEN on Gitea]. The token itself is never a flag: it
+    /// would show in process lists.
     #[arg(long, env = "RELKIT_TOKEN_ENV", value_name = "NAME")]
     pub token_env: Option<String>,
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use relkit_forge::gitea::Gitea;
+use relkit_forge::github::{self, GitHub};
 use relkit_forge::http::{Client, Policy, Scheme, Token};
 use relkit_forge::local::Local;
 use relkit_git::Repository;
@@ -21,6 +22,7 @@ use crate::flags::{ForgeArgs, given};
 pub enum Backend {
     Local(Local),
     Gitea(Box<Gitea>),
+    GitHub(Box<GitHub>),
 }
 
 /// Opens the forge `args` and the runner call for. Reads the token and masks it.
@@ -34,21 +36,16 @@ pub fn open(
     let kind = match given(args.forge).as_deref() {
         Some("local") => "local",
         Some("gitea" | "forgejo") => "gitea",
+        Some("github") => "github",
         Some(other) => {
             return Err(Failure::bad_input(format!(
-                "--forge {other:?} is not one of local, gitea (the github backend is not in this \
-                 build of relkit yet)"
+                "--forge {other:?} is not one of local, github, gitea"
             )));
         }
         None => match platform {
             Platform::Gitea { .. } | Platform::Forgejo { .. } => "gitea",
+            Platform::GitHub | Platform::GitHubEnterprise { .. } => "github",
             Platform::Local => "local",
-            Platform::GitHub | Platform::GitHubEnterprise { .. } => {
-                return Err(Failure::bad_input(
-                    "this build of relkit makes releases on Gitea, Forgejo and the local forge: \
-                     pass --forge local to rehearse on a GitHub runner",
-                ));
-            }
         },
     };
     if kind == "local" {
@@ -71,28 +68,44 @@ pub fn open(
         .ok_or_else(|| {
             Failure::bad_input(format!("--repository {repository:?} is not OWNER/NAME"))
         })?;
-    let runner_api = match platform {
-        Platform::Gitea { .. } | Platform::Forgejo { .. } => platform.api_url(),
+    let gitea_runner = matches!(platform, Platform::Gitea { .. } | Platform::Forgejo { .. });
+    let runner_api = match (kind, gitea_runner) {
+        ("gitea", true) | ("github", false) => platform.api_url(),
         _ => None,
     };
-    let api = given(args.api_url).or(runner_api).ok_or_else(|| {
-        Failure::bad_input(
-            "no API address for the gitea forge: pass --api-url https://HOST/api/v1 \
-             (on a Gitea or Forgejo runner it comes from GITHUB_SERVER_URL)",
-        )
-    })?;
+    let api = given(args.api_url)
+        .or(runner_api)
+        .or_else(|| (kind == "github").then(|| "https://api.github.com".to_owned()))
+        .ok_or_else(|| {
+            Failure::bad_input(
+                "no API address for the gitea forge: pass --api-url https://HOST/api/v1 \
+                 (on a Gitea or Forgejo runner it comes from GITHUB_SERVER_URL)",
+            )
+        })?;
     let url = reqwest_url(&api)?;
-    if url.host_str() == Some("api.github.com") {
+    if kind == "gitea" && url.host_str() == Some("api.github.com") {
         return Err(Failure::bad_input(format!(
             "--api-url {api:?} is GitHub's API, but the forge is gitea: relkit never sends a \
              Gitea token to GitHub"
         )));
     }
-    let (variable, token) = token(
-        args.token_env.as_deref(),
-        &["GITEA_TOKEN", "GITHUB_TOKEN"],
-        env,
-    )?;
+    let defaults: &[&'static str] = if kind == "github" {
+        &["GITHUB_TOKEN", "GH_TOKEN"]
+    } else {
+        &["GITEA_TOKEN", "GITHUB_TOKEN"]
+    };
+    let (variable, token) = token(args.token_env.as_deref(), defaults, env)?;
+    // On Gitea and Forgejo runners GITHUB_TOKEN (github.token) is the Gitea token.
+    if kind == "github"
+        && gitea_runner
+        && matches!(variable.as_str(), "GITHUB_TOKEN" | "RELKIT_TOKEN")
+    {
+        return Err(Failure::bad_input(format!(
+            "--forge github on a Gitea or Forgejo runner: {variable} holds the Gitea token, which \
+             relkit never sends to GitHub; put a GitHub token in a secret and name it with \
+             --token-env"
+        )));
+    }
     reporter.mask(token.expose())?;
     let wait = match given(args.rate_limit_wait) {
         None => Duration::from_secs(60),
@@ -106,7 +119,14 @@ pub fn open(
         wait_budget: wait,
         ..Policy::default()
     };
-    let forge = format!("Gitea at {}", url.origin().ascii_serialization());
+    let origin = url.origin().ascii_serialization();
+    if kind == "github" {
+        let forge = format!("GitHub at {origin}");
+        let client = github::client(&forge, &api, Some(token), &variable, policy)
+            .map_err(|e| Failure::bad_input(e.to_string()))?;
+        return Ok(Backend::GitHub(Box::new(GitHub::new(client, owner, name))));
+    }
+    let forge = format!("Gitea at {origin}");
     let client = Client::new(&forge, &api, Some(token), &variable, Scheme::Token, policy)
         .map_err(|e| Failure::bad_input(e.to_string()))?;
     Ok(Backend::Gitea(Box::new(Gitea::new(client, owner, name))))

@@ -156,8 +156,8 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
             "--target \"no-such-branch\" is not a commit",
         ),
         (
-            &["--tag", "v1.1.0", "--forge", "github"],
-            "--forge \"github\" is not one of local, gitea",
+            &["--tag", "v1.1.0", "--forge", "bitbucket"],
+            "--forge \"bitbucket\" is not one of local, github, gitea",
         ),
         (
             &[
@@ -307,4 +307,49 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn on_a_github_enterprise_runner_the_release_is_made_through_its_api() -> TestResult {
+    let repo = scenario::product();
+    dist(&repo);
+    let emulator = Emulator::start(Flavor::GitHub, repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let runner = Runner::github();
+    let out = run(runner
+        .relkit(&["create-release", "--tag", "v1.1.0", "--assets", "dist/*"])
+        .env("GITHUB_API_URL", emulator.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .current_dir(repo.path()))
+    .expect_code(0);
+    assert!(
+        out.stdout.contains("published release v1.1.0"),
+        "{}",
+        out.stdout
+    );
+    let releases = emulator.releases();
+    assert_eq!(releases.len(), 1);
+    assert!(!releases[0].draft);
+    let log_without_mask = out.stdout.replace(&format!("::add-mask::{TOKEN}"), "");
+    assert!(!log_without_mask.contains(TOKEN));
+    assert_eq!(runner.output("tag"), "v1.1.0");
+    Ok(())
+}
+
+#[test]
+fn a_gitea_runners_github_token_is_never_sent_to_github() {
+    let repo = scenario::product();
+    dist(&repo);
+    let out = run(Runner::gitea()
+        .relkit(&["create-release", "--tag", "v1.1.0", "--forge", "github"])
+        .env("GITHUB_TOKEN", TOKEN)
+        .current_dir(repo.path()))
+    .expect_code(2);
+    assert!(
+        out.errors()[0]
+            .data
+            .contains("GITHUB_TOKEN holds the Gitea token"),
+        "{}",
+        out.stdout
+    );
 }
