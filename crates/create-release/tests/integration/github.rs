@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use relkit_create_release::{apply, plan};
-use relkit_forge::Forge;
 use relkit_forge::github::{self, GitHub};
 use relkit_forge::http::{Policy, Token};
-use relkit_testkit::emulator::{Emulator, Fault, Flavor, Matcher, Permissions};
+use relkit_testkit::emulator::{Emulator, Flavor, Matcher, Permissions};
 use relkit_testkit::scenario;
 
+use crate::interrupted::{converges, faults};
 use crate::{build, config, exact};
 
 const TOKEN: &str = "ghs_create0release0token0c4ca4238a";
@@ -50,18 +50,6 @@ fn writes() -> Vec<(&'static str, Matcher)> {
     ]
 }
 
-fn faults() -> Vec<Fault> {
-    vec![
-        Fault::Status(502),
-        Fault::DropConnection,
-        Fault::AfterCommit(Box::new(Fault::Status(502))),
-        Fault::AfterCommit(Box::new(Fault::DropConnection)),
-        Fault::SecondaryRateLimit {
-            retry_after_secs: 1,
-        },
-    ]
-}
-
 #[tokio::test]
 async fn a_release_converges_whatever_fails_at_whichever_write() {
     for (n, (step, matcher)) in writes().into_iter().enumerate() {
@@ -80,44 +68,15 @@ async fn a_release_converges_whatever_fails_at_whichever_write() {
             };
             let forge = github(&api);
             let cfg = config(&repo, exact("1.1.0"));
-
-            // Three failures in a row outlast the retries of a read or a state change.
-            emulator.fault(matcher.clone(), 3, fault.clone());
-            let first = plan(&forge, &cfg).await.expect("plan");
-            let _ = apply(&forge, &first, &mut |_| {}).await;
-
-            let again = plan(&forge, &cfg)
-                .await
-                .unwrap_or_else(|e| panic!("{case}: the re-run cannot plan: {e}"));
-            apply(&forge, &again, &mut |_| {})
-                .await
-                .unwrap_or_else(|e| panic!("{case}: the re-run fails: {e}"));
-
-            let releases = emulator.releases();
-            assert_eq!(releases.len(), 1, "{case}: one release");
-            let release = forge
-                .release_by_tag("v1.1.0")
-                .await
-                .expect("read")
-                .unwrap_or_else(|| panic!("{case}: published"));
-            let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
-            names.sort_unstable();
-            assert_eq!(
-                names,
-                ["SHA256SUMS", "app.tar.gz", "release-manifest.json"],
-                "{case}: each asset once"
-            );
-            let id: u64 = release.id.parse().expect("numeric id");
-            assert_eq!(emulator.assets(id).len(), 3, "{case}: no stray assets");
-            assert_eq!(
-                forge.tag("v1.1.0").await.expect("read").map(|t| t.commit),
-                Some(repo.head()),
-                "{case}"
-            );
-            assert!(
-                plan(&forge, &cfg).await.expect("plan").is_noop(),
-                "{case}: converged"
-            );
+            converges(
+                &emulator,
+                &forge,
+                &repo,
+                &cfg,
+                (matcher.clone(), fault),
+                &case,
+            )
+            .await;
         }
     }
 }

@@ -4,6 +4,7 @@
 mod faults;
 mod gitea;
 mod github;
+mod interrupted;
 mod release;
 
 use std::path::Path;
