@@ -5,11 +5,18 @@
 //! of a second and it is what every runner already has. Failures are classified by asking git
 //! precise questions (`rev-parse --verify`, `--is-shallow-repository`) and reading exit codes,
 //! never by matching the text of its error messages.
+//!
+//! Where git and libgit2 (which the git-cliff CLI reads with) walk a history differently, the
+//! walk is put in libgit2's order here: see [`libgit2_time_order`].
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod revwalk;
+
+pub use revwalk::{UnknownCommit, WalkCommit, libgit2_time_order};
 
 /// Why git could not answer. Questions git answers with "no" (no such commit) are `Option`s,
 /// not errors.
@@ -25,6 +32,8 @@ pub enum Error {
     },
     #[error("{command} printed output relkit could not read")]
     Unreadable { command: String },
+    #[error("the history walk reached commit {id}, which git did not list")]
+    Unlisted { id: String },
     #[error("could not run git: is it installed and on PATH?")]
     Missing {
         #[source]
@@ -49,6 +58,32 @@ const NEUTRAL_CONFIG: &[&str] = &[
     "-c",
     "color.ui=never",
 ];
+
+/// The fields of a commit `git log` prints, one per line, the message last.
+const LOG_FORMAT: &str = "--format=%H%n%P%n%an%n%ae%n%at%n%cn%n%ce%n%ct%n%B";
+
+/// How many commits of a range's hidden history are read at first; enough for libgit2's walk
+/// unless clocks are far off.
+const FIRST_ANCESTRY_READ: usize = 1024;
+
+/// Part of a hidden revision's history: times and parents of its newest commits.
+#[derive(Debug)]
+struct Ancestry {
+    /// The hidden commit itself.
+    tip: String,
+    /// `(id, committer time, parents)`.
+    commits: Vec<(String, i64, Vec<String>)>,
+    /// Whether `commits` is all of the history.
+    complete: bool,
+}
+
+/// Where a commit of libgit2's walk is: in git's walk of the same range (at this index), or
+/// not, by id.
+#[derive(Debug)]
+enum Slot {
+    Walked(usize),
+    Unwalked(String),
+}
 
 /// A commit as the history walk saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,25 +235,176 @@ impl Repository {
     }
 
     /// Walks the commits of `range` (`A..B`, or a single revision for everything it reaches),
-    /// newest first in git's date order, or in topological order when `topo` is set.
+    /// newest first: in topological order when `topo` is set (git's `--topo-order` is libgit2's),
+    /// otherwise in the order libgit2 gives a walk sorted by time, which is what the git-cliff
+    /// CLI shows with `topo_order_commits = false` (see [`libgit2_time_order`]).
     pub fn commits(&self, range: &str, topo: bool) -> Result<Vec<RawCommit>, Error> {
         let order = if topo { "--topo-order" } else { "--date-order" };
-        let text = self.read([
-            "log",
-            "-z",
-            order,
-            "--format=%H%n%P%n%an%n%ae%n%at%n%cn%n%ce%n%ct%n%B",
-            "--end-of-options",
-            range,
-            "--",
-        ])?;
-        text.split('\0')
+        let walk = self.log(&[order, "--end-of-options", range, "--"])?;
+        if topo {
+            Ok(walk)
+        } else {
+            self.in_libgit2_time_order(range, walk)
+        }
+    }
+
+    /// The commits `git log` lists for `args`, in its order.
+    fn log(&self, args: &[&str]) -> Result<Vec<RawCommit>, Error> {
+        let mut command = vec!["log", "-z", LOG_FORMAT];
+        command.extend_from_slice(args);
+        self.read(command)?
+            .split('\0')
             .filter(|record| !record.is_empty())
             .map(parse_commit)
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| Error::Unreadable {
                 command: "git log".to_owned(),
             })
+    }
+
+    /// Puts `walk`, git's walk of `range`, in libgit2's time order, with the revisions pushed as
+    /// git-cliff pushes them: a single revision with `git_revwalk_push`, `A..B` with
+    /// `git_revwalk_push_range` (hide A, push B). relkit walks no `A...B`, which git-cliff
+    /// refuses too.
+    ///
+    /// A walk of one revision needs nothing more than `walk`. A range needs the commits libgit2
+    /// reads behind A to decide where to stop, and those are read (time and parents only) from
+    /// the newest of A's history, reading further back only when libgit2 would go further.
+    fn in_libgit2_time_order(
+        &self,
+        range: &str,
+        walk: Vec<RawCommit>,
+    ) -> Result<Vec<RawCommit>, Error> {
+        let (from, to) = match range.split_once("..") {
+            Some((from, to)) => (Some(or_head(from)), or_head(to)),
+            None => (None, range),
+        };
+        // git log shows the tip of the walk first: the commit git-cliff pushes.
+        let start = match walk.first() {
+            Some(tip) => tip.id.clone(),
+            None if from.is_none() => return Ok(walk),
+            // git sees nothing in A..B; libgit2 may still show B if it stops early.
+            None => match self.resolve(to)? {
+                Some(id) => id,
+                None => return Ok(walk),
+            },
+        };
+        let mut behind = match from {
+            Some(from) => Some(self.ancestry(from, FIRST_ANCESTRY_READ)?),
+            None => None,
+        };
+
+        let position: HashMap<&str, usize> = walk
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let slots = loop {
+            let hidden_known: HashMap<&str, WalkCommit<'_>> = behind
+                .iter()
+                .flat_map(|a| &a.commits)
+                .map(|(id, time, parents)| {
+                    (
+                        id.as_str(),
+                        WalkCommit {
+                            time: *time,
+                            parents,
+                        },
+                    )
+                })
+                .collect();
+            let hidden: Vec<&str> = behind.iter().map(|a| a.tip.as_str()).collect();
+            let lookup = |id: &str| match position.get(id) {
+                Some(&i) => Some(WalkCommit {
+                    time: walk[i].committer.timestamp,
+                    parents: &walk[i].parents,
+                }),
+                None => hidden_known.get(id).copied(),
+            };
+            match libgit2_time_order(lookup, &[start.as_str()], &hidden) {
+                Ok(order) => {
+                    break order
+                        .into_iter()
+                        .map(|id| match position.get(id) {
+                            Some(&i) => Slot::Walked(i),
+                            None => Slot::Unwalked(id.to_owned()),
+                        })
+                        .collect::<Vec<_>>();
+                }
+                Err(UnknownCommit(id)) => match (from, &behind) {
+                    (Some(from), Some(read)) if !read.complete => {
+                        let more = read.commits.len().saturating_mul(4);
+                        behind = Some(self.ancestry(from, more)?);
+                    }
+                    _ => return Err(Error::Unlisted { id }),
+                },
+            }
+        };
+
+        // libgit2 can show commits of A's history that git leaves out of A..B.
+        let extra: Vec<&str> = slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Walked(_) => None,
+                Slot::Unwalked(id) => Some(id.as_str()),
+            })
+            .collect();
+        let mut extra: HashMap<String, RawCommit> = if extra.is_empty() {
+            HashMap::new()
+        } else {
+            let mut args = vec!["--no-walk=unsorted", "--end-of-options"];
+            args.extend(extra);
+            args.push("--");
+            self.log(&args)?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect()
+        };
+        let mut walk: Vec<Option<RawCommit>> = walk.into_iter().map(Some).collect();
+        slots
+            .into_iter()
+            .map(|slot| {
+                match slot {
+                    Slot::Walked(i) => walk[i].take(),
+                    Slot::Unwalked(id) => extra.remove(&id),
+                }
+                .ok_or_else(|| Error::Unreadable {
+                    command: "git log".to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// The newest `limit` commits of `rev`'s history in git's default order, `rev` first, with
+    /// their committer times and parents.
+    fn ancestry(&self, rev: &str, limit: usize) -> Result<Ancestry, Error> {
+        let unreadable = || Error::Unreadable {
+            command: "git rev-list".to_owned(),
+        };
+        let text = self.read([
+            "rev-list",
+            "--timestamp",
+            "--parents",
+            &format!("--max-count={limit}"),
+            "--end-of-options",
+            rev,
+            "--",
+        ])?;
+        let mut commits = Vec::new();
+        for line in text.lines() {
+            let mut fields = line.split(' ');
+            let time = fields.next().and_then(|t| t.parse().ok());
+            let (Some(time), Some(id)) = (time, fields.next()) else {
+                return Err(unreadable());
+            };
+            commits.push((id.to_owned(), time, fields.map(str::to_owned).collect()));
+        }
+        let tip = commits.first().ok_or_else(unreadable)?.0.clone();
+        Ok(Ancestry {
+            tip,
+            complete: commits.len() < limit,
+            commits,
+        })
     }
 
     /// The files each commit of `range` changed against its first parent (all files for a root
@@ -424,6 +610,11 @@ where
         .env_remove("GIT_PAGER")
         .output()
         .map_err(|source| Error::Missing { source })
+}
+
+/// An empty side of `A..B` means HEAD, as git reads it.
+fn or_head(rev: &str) -> &str {
+    if rev.is_empty() { "HEAD" } else { rev }
 }
 
 fn describe<S: AsRef<OsStr>>(args: &[S]) -> String {

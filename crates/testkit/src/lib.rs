@@ -164,6 +164,13 @@ impl GitRepo {
         (dir, target)
     }
 
+    /// Sets the clock so that the next commit, merge or annotated tag is dated `seconds` since
+    /// the epoch (later ones follow an hour apart, as usual). Setting it back or to the same
+    /// time again makes the skewed and equal clocks real histories have.
+    pub fn set_clock(&self, seconds: i64) {
+        self.clock.set(seconds - 3600);
+    }
+
     fn tick(&self) {
         self.clock.set(self.clock.get() + 3600);
     }

@@ -86,8 +86,19 @@ fn configs() -> Vec<(String, String)> {
 }
 
 fn assert_same_for_every_config(repo: &GitRepo, prefix: &str, range: &Range, cli_args: &[&str]) {
+    assert_same_for_every_edited_config(repo, prefix, range, cli_args, str::to_owned);
+}
+
+/// As [`assert_same_for_every_config`], with each configuration passed through `edit` first.
+fn assert_same_for_every_edited_config(
+    repo: &GitRepo,
+    prefix: &str,
+    range: &Range,
+    cli_args: &[&str],
+    edit: fn(&str) -> String,
+) {
     for (name, text) in configs() {
-        repo.write("cliff.toml", &text);
+        repo.write("cliff.toml", &edit(&text));
         let expected = cli(repo.path(), prefix, cli_args);
         assert!(
             expected.lines().count() > 5,
@@ -171,4 +182,91 @@ fn merged_branches_render_as_the_git_cliff_cli_renders_them() {
         to: "HEAD".to_owned(),
     };
     assert_same_for_every_config(&repo, "v", &all, &[]);
+}
+
+/// `config` with `topo_order_commits = false`: commits in libgit2's time order, not topological.
+fn in_time_order(config: &str) -> String {
+    let mut text: String = config
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("topo_order_commits"))
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    if text.contains("\n[git]\n") {
+        text.replacen("\n[git]\n", "\n[git]\ntopo_order_commits = false\n", 1)
+    } else {
+        text.push_str("\n[git]\ntopo_order_commits = false\n");
+        text
+    }
+}
+
+/// Commits whose clocks agree to the second or run backwards, across a merge and two releases:
+/// libgit2's time order is neither `git log --date-order` nor topological here.
+fn clock_skewed_history() -> GitRepo {
+    const T: i64 = 1_704_067_200;
+    let repo = GitRepo::new();
+    repo.set_clock(T);
+    repo.commit("feat: base");
+    repo.tag("v1.0.0");
+    // A rebase or a script commits several in the same second.
+    for message in [
+        "feat: one",
+        "fix: two",
+        "perf: three",
+        "feat: four",
+        "fix: five",
+    ] {
+        repo.set_clock(T + 3600);
+        repo.commit(message);
+    }
+    repo.branch("skewed");
+    // Older than its parent, then far ahead: a machine whose clock was wrong.
+    repo.set_clock(T + 600);
+    repo.commit("fix(skewed): six");
+    repo.set_clock(T + 90_000);
+    repo.commit("feat(skewed): seven");
+    repo.set_clock(T + 3600);
+    repo.commit("perf(skewed): eight");
+    repo.switch("main");
+    repo.set_clock(T + 7200);
+    repo.commit("fix: nine");
+    repo.set_clock(T + 7200);
+    repo.commit("feat: ten");
+    repo.tag("v1.1.0");
+    repo.set_clock(T + 7200);
+    repo.merge("skewed", "Merge branch 'skewed'");
+    repo.set_clock(T + 3600);
+    repo.commit("feat: eleven");
+    repo.set_clock(T + 3600);
+    repo.commit("fix: twelve");
+    repo
+}
+
+#[test]
+#[ignore = "needs the git-cliff CLI: run scripts/test"]
+fn the_whole_history_in_time_order_renders_as_the_git_cliff_cli_renders_it() {
+    let repo = clock_skewed_history();
+    let all = Range::All {
+        to: "HEAD".to_owned(),
+    };
+    assert_same_for_every_edited_config(&repo, "v", &all, &[], in_time_order);
+}
+
+#[test]
+#[ignore = "needs the git-cliff CLI: run scripts/test"]
+fn a_walk_from_a_commit_in_time_order_renders_as_the_git_cliff_cli_renders_it() {
+    let repo = clock_skewed_history();
+    let merge = repo.git(&["rev-parse", "HEAD~2"]);
+    let walk = Range::All { to: merge.clone() };
+    assert_same_for_every_edited_config(&repo, "v", &walk, &[&merge], in_time_order);
+}
+
+#[test]
+#[ignore = "needs the git-cliff CLI: run scripts/test"]
+fn a_range_in_time_order_renders_as_the_git_cliff_cli_renders_it() {
+    let repo = clock_skewed_history();
+    let range = Range::Between {
+        from: "v1.0.0".to_owned(),
+        to: "HEAD".to_owned(),
+    };
+    assert_same_for_every_edited_config(&repo, "v", &range, &["v1.0.0..HEAD"], in_time_order);
 }

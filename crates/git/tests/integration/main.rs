@@ -15,6 +15,58 @@ fn a_range_is_counted() {
     assert_eq!(git.count("v0.1.0").expect("count"), 3);
 }
 
+/// The subjects of `range`'s commits in walk order.
+fn subjects(git: &Repository, range: &str, topo: bool) -> Vec<String> {
+    git.commits(range, topo)
+        .expect("a walk")
+        .into_iter()
+        .map(|c| c.message)
+        .collect()
+}
+
+#[test]
+fn a_time_ordered_walk_puts_a_parent_with_a_later_clock_before_its_child() {
+    const T: i64 = 1_704_067_200;
+    let repo = GitRepo::new();
+    repo.set_clock(T);
+    repo.commit("base");
+    repo.set_clock(T + 7200);
+    repo.commit("ahead");
+    repo.set_clock(T + 3600);
+    repo.commit("behind");
+    let git = open(&repo);
+    assert_eq!(subjects(&git, "HEAD", false), ["ahead", "behind", "base"]);
+    assert_eq!(subjects(&git, "HEAD", true), ["behind", "ahead", "base"]);
+}
+
+#[test]
+fn a_time_ordered_range_shows_what_libgit2_shows_even_where_git_does_not() {
+    // `main` merged `shown` through commits whose clocks jump back and forth, so libgit2 gives
+    // up before it learns that `shown` is hidden by `main`, and shows it; git knows better.
+    const T: i64 = 1_704_067_200;
+    let repo = GitRepo::new();
+    repo.set_clock(T);
+    repo.commit("base");
+    repo.branch("side");
+    repo.set_clock(T + 60);
+    let shown = repo.commit("shown");
+    for (n, offset) in [-7140, 3660, 3660, 3720, -3480, -3420, -3420]
+        .iter()
+        .enumerate()
+    {
+        repo.set_clock(T + offset);
+        repo.commit(&format!("skewed {n}"));
+    }
+    repo.switch("main");
+    repo.set_clock(T - 10_620);
+    repo.merge("side", "Merge side");
+    let git = open(&repo);
+    let range = format!("main..{shown}");
+    assert_eq!(git.count(&range).expect("count"), 0);
+    assert_eq!(subjects(&git, &range, false), ["shown"]);
+    assert!(subjects(&git, &range, true).is_empty());
+}
+
 #[test]
 fn a_created_annotated_tag_points_at_the_commit_and_keeps_its_message() {
     let repo = scenario::product();
