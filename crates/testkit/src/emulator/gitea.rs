@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Access, Need, Permissions, bearer};
 use super::git::{Commit, GitError, GitRef};
-use super::server::{Shared, lock};
+use super::server::{Shared, download, download_by_name, lock};
 use super::state::{Asset, Issue, Label, Release, State};
 use super::wire::{Incoming, Outcome, Reply, now, paginate, percent_encode};
 
@@ -41,9 +41,12 @@ pub(crate) fn route(shared: &Shared, req: &Incoming) -> Outcome {
     let segments = req.segments();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segs.as_slice() {
-        ["attachments", uuid] => return download_by_uuid(shared, uuid),
+        ["attachments", uuid] => {
+            return download(shared, |a| a.uuid == *uuid).ok_or_else(not_found);
+        }
         [owner, repo, "releases", "download", tag @ .., name] if !tag.is_empty() => {
-            return download_by_name(shared, owner, repo, &tag.join("/"), name);
+            return download_by_name(shared, owner, repo, &tag.join("/"), name)
+                .ok_or_else(not_found);
         }
         _ => {}
     }
@@ -1269,45 +1272,6 @@ fn multipart_field(content_type: &str, body: &[u8], field: &str) -> Option<Part>
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn download_by_uuid(shared: &Shared, uuid: &str) -> Outcome {
-    let mut state = lock(&shared.state);
-    let asset = state
-        .assets
-        .iter_mut()
-        .find(|a| a.uuid == uuid)
-        .ok_or_else(not_found)?;
-    asset.download_count += 1;
-    Ok(Reply::bytes(
-        asset.bytes.clone(),
-        "application/octet-stream",
-    ))
-}
-
-fn download_by_name(shared: &Shared, owner: &str, repo: &str, tag: &str, name: &str) -> Outcome {
-    if !owner.eq_ignore_ascii_case(&shared.config.owner)
-        || !repo.eq_ignore_ascii_case(&shared.config.repo)
-    {
-        return Err(not_found());
-    }
-    let mut state = lock(&shared.state);
-    let release = state
-        .releases
-        .iter()
-        .find(|r| !r.draft && r.tag_name == tag)
-        .map(|r| r.id)
-        .ok_or_else(not_found)?;
-    let asset = state
-        .assets
-        .iter_mut()
-        .find(|a| a.release_id == release && a.name == name)
-        .ok_or_else(not_found)?;
-    asset.download_count += 1;
-    Ok(Reply::bytes(
-        asset.bytes.clone(),
-        "application/octet-stream",
-    ))
 }
 
 #[cfg(test)]

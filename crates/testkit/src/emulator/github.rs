@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Access, Need, Permissions, bearer};
 use super::git::{Commit, GitError, GitRef};
-use super::server::{Shared, lock};
+use super::server::{Shared, download, download_by_name, lock};
 use super::state::{Asset, Issue, Label, Release, State};
 use super::wire::{Incoming, Outcome, Reply, now, now_secs, paginate, percent_encode};
 
@@ -39,9 +39,14 @@ pub(crate) fn route(shared: &Shared, req: &Incoming) -> Outcome {
         ["api", "v3", rest @ ..] => (ghes, false, rest),
         ["api", "uploads", rest @ ..] => (ghes, true, rest),
         ["uploads", rest @ ..] => (dotcom, true, rest),
-        ["_emulator", "assets", id] => return download_by_id(shared, id),
+        // Signed-storage stand-in: the asset's bytes, no token needed.
+        ["_emulator", "assets", id] => {
+            let id: u64 = id.parse().map_err(|_| not_found())?;
+            return download(shared, |a| a.id == id).ok_or_else(not_found);
+        }
         [owner, repo, "releases", "download", tag @ .., name] if !tag.is_empty() => {
-            return download_by_name(shared, owner, repo, &tag.join("/"), name);
+            return download_by_name(shared, owner, repo, &tag.join("/"), name)
+                .ok_or_else(not_found);
         }
         rest => (dotcom, false, rest),
     };
@@ -232,45 +237,47 @@ impl Ctx<'_> {
 
     // ---- JSON shapes -------------------------------------------------------------------------
 
+    /// The `github-actions[bot]` user, who acts for the workflow's token.
     fn user(&self) -> Value {
-        let api = &self.api_root;
         // As GitHub writes it in URLs: `github-actions%5Bbot%5D`.
         let login = percent_encode(BOT_LOGIN);
-        let login = login.as_str();
-        json!({
-            "login": BOT_LOGIN,
-            "id": BOT_ID,
-            "node_id": "MDM6Qm90NDE4OTgyODI=",
-            "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
-            "gravatar_id": "",
-            "url": format!("{api}/users/{login}"),
-            "html_url": format!("{}/apps/github-actions", self.root),
-            "followers_url": format!("{api}/users/{login}/followers"),
-            "following_url": format!("{api}/users/{login}/following{{/other_user}}"),
-            "gists_url": format!("{api}/users/{login}/gists{{/gist_id}}"),
-            "starred_url": format!("{api}/users/{login}/starred{{/owner}}{{/repo}}"),
-            "subscriptions_url": format!("{api}/users/{login}/subscriptions"),
-            "organizations_url": format!("{api}/users/{login}/orgs"),
-            "repos_url": format!("{api}/users/{login}/repos"),
-            "events_url": format!("{api}/users/{login}/events{{/privacy}}"),
-            "received_events_url": format!("{api}/users/{login}/received_events"),
-            "type": "Bot",
-            "user_view_type": "public",
-            "site_admin": false
+        self.simple_user(SimpleUser {
+            login: BOT_LOGIN,
+            url_login: &login,
+            id: BOT_ID,
+            node_id: "MDM6Qm90NDE4OTgyODI=",
+            avatar_url: "https://avatars.githubusercontent.com/in/15368?v=4",
+            html_url: format!("{}/apps/github-actions", self.root),
+            kind: "Bot",
         })
     }
 
+    /// The repository's owner.
     fn owner_user(&self) -> Value {
-        let api = &self.api_root;
         let login = &self.shared.config.owner;
+        self.simple_user(SimpleUser {
+            login,
+            url_login: login,
+            id: 1,
+            node_id: "MDQ6VXNlcjE=",
+            avatar_url: "https://avatars.githubusercontent.com/u/1?v=4",
+            html_url: format!("{}/{login}", self.root),
+            kind: "User",
+        })
+    }
+
+    /// GitHub's `simple-user` shape.
+    fn simple_user(&self, user: SimpleUser<'_>) -> Value {
+        let api = &self.api_root;
+        let login = user.url_login;
         json!({
-            "login": login,
-            "id": 1,
-            "node_id": "MDQ6VXNlcjE=",
-            "avatar_url": "https://avatars.githubusercontent.com/u/1?v=4",
+            "login": user.login,
+            "id": user.id,
+            "node_id": user.node_id,
+            "avatar_url": user.avatar_url,
             "gravatar_id": "",
             "url": format!("{api}/users/{login}"),
-            "html_url": format!("{}/{login}", self.root),
+            "html_url": user.html_url,
             "followers_url": format!("{api}/users/{login}/followers"),
             "following_url": format!("{api}/users/{login}/following{{/other_user}}"),
             "gists_url": format!("{api}/users/{login}/gists{{/gist_id}}"),
@@ -280,7 +287,7 @@ impl Ctx<'_> {
             "repos_url": format!("{api}/users/{login}/repos"),
             "events_url": format!("{api}/users/{login}/events{{/privacy}}"),
             "received_events_url": format!("{api}/users/{login}/received_events"),
-            "type": "User",
+            "type": user.kind,
             "user_view_type": "public",
             "site_admin": false
         })
@@ -1458,44 +1465,14 @@ impl Ctx<'_> {
     }
 }
 
-/// Signed-storage stand-in: the asset's bytes, no token needed.
-fn download_by_id(shared: &Shared, id: &str) -> Outcome {
-    let id: u64 = id.parse().map_err(|_| not_found())?;
-    let mut state = lock(&shared.state);
-    let asset = state
-        .assets
-        .iter_mut()
-        .find(|a| a.id == id)
-        .ok_or_else(not_found)?;
-    asset.download_count += 1;
-    Ok(Reply::bytes(
-        asset.bytes.clone(),
-        "application/octet-stream",
-    ))
-}
-
-/// `browser_download_url`: public for a published release.
-fn download_by_name(shared: &Shared, owner: &str, repo: &str, tag: &str, name: &str) -> Outcome {
-    if !owner.eq_ignore_ascii_case(&shared.config.owner)
-        || !repo.eq_ignore_ascii_case(&shared.config.repo)
-    {
-        return Err(not_found());
-    }
-    let mut state = lock(&shared.state);
-    let release = state
-        .releases
-        .iter()
-        .find(|r| !r.draft && r.tag_name == tag)
-        .map(|r| r.id)
-        .ok_or_else(not_found)?;
-    let asset = state
-        .assets
-        .iter_mut()
-        .find(|a| a.release_id == release && a.name == name)
-        .ok_or_else(not_found)?;
-    asset.download_count += 1;
-    Ok(Reply::bytes(
-        asset.bytes.clone(),
-        "application/octet-stream",
-    ))
+/// What differs between the users the emulator shows.
+struct SimpleUser<'a> {
+    login: &'a str,
+    /// The login as it stands in URLs.
+    url_login: &'a str,
+    id: u64,
+    node_id: &'a str,
+    avatar_url: &'a str,
+    html_url: String,
+    kind: &'a str,
 }

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::auth::Permissions;
 use super::faults::{Fault, Faults};
 use super::git::Git;
-use super::state::State;
+use super::state::{Asset, State};
 use super::wire::{Incoming, Reply, now_secs, parse_query, redacted_target};
 use super::{Flavor, RequestRecord, gitea, github};
 
@@ -363,4 +363,38 @@ fn fault_reply(shared: &Shared, fault: &Fault, serial: u64) -> Reply {
             serial,
         ),
     }
+}
+
+/// Counts a download of the first asset `pick` accepts and answers with its bytes; `None` when
+/// there is none (each flavour answers its own 404).
+pub(crate) fn download(shared: &Shared, pick: impl Fn(&Asset) -> bool) -> Option<Reply> {
+    let mut state = lock(&shared.state);
+    let asset = state.assets.iter_mut().find(|a| pick(a))?;
+    asset.download_count += 1;
+    Some(Reply::bytes(
+        asset.bytes.clone(),
+        "application/octet-stream",
+    ))
+}
+
+/// The web download of asset `name` of the published release of `tag`, as both forges serve it
+/// at `/{owner}/{repo}/releases/download/{tag}/{name}`.
+pub(crate) fn download_by_name(
+    shared: &Shared,
+    owner: &str,
+    repo: &str,
+    tag: &str,
+    name: &str,
+) -> Option<Reply> {
+    if !owner.eq_ignore_ascii_case(&shared.config.owner)
+        || !repo.eq_ignore_ascii_case(&shared.config.repo)
+    {
+        return None;
+    }
+    let release = lock(&shared.state)
+        .releases
+        .iter()
+        .find(|r| !r.draft && r.tag_name == tag)
+        .map(|r| r.id)?;
+    download(shared, |a| a.release_id == release && a.name == name)
 }
