@@ -181,7 +181,8 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
     });
 }
 
-const TOKEN: &str = "gitea-e2e-token-0f6e3c2d9b";
+/// The token the emulated forges accept in these tests; it must show in nothing relkit writes.
+const TOKEN: &str = "e2e-forge-token-0f6e3c2d9b";
 
 #[test]
 fn on_a_gitea_runner_the_release_is_made_on_gitea_and_the_token_shows_nowhere() -> TestResult {
