@@ -48,6 +48,14 @@ pub enum Error {
     #[error("the token may not write to the repository on {forge}")]
     CannotWrite { forge: String },
     #[error(
+        "commit {commit} changes {file}, and the token may not tag a commit that changes workflows on {forge}"
+    )]
+    CannotTagWorkflows {
+        commit: String,
+        file: String,
+        forge: String,
+    },
+    #[error(
         "asset {name} is {size} bytes, more than the {max} bytes {forge} accepts as an attachment"
     )]
     AttachmentTooLarge {
@@ -124,6 +132,9 @@ impl Error {
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
             Self::CannotWrite { .. } => Some(
                 "give the workflow `permissions: contents: write`, or use a token of a user who may push",
+            ),
+            Self::CannotTagWorkflows { .. } => Some(
+                "use a token with the `workflow` scope (personal access token) or `workflows: write` (GitHub App); a workflow's GITHUB_TOKEN cannot get it",
             ),
             Self::AttachmentTooLarge { .. } | Self::AttachmentType { .. } => Some(
                 "an instance admin sets these in app.ini, section [attachment] (MAX_SIZE, ALLOWED_TYPES)",

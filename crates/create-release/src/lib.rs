@@ -267,7 +267,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         planned.push(PlannedAsset { file, step });
     }
 
-    preflight(forge, &release, &planned, tag_step).await?;
+    preflight(forge, &repo, &commit, &release, &planned, tag_step).await?;
 
     let publish = !config.draft;
     if let ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) = &release
@@ -312,6 +312,8 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
 /// instance's attachment limits.
 async fn preflight<F: Forge>(
     forge: &F,
+    repo: &Repository,
+    commit: &str,
     release: &ReleaseStep,
     assets: &[PlannedAsset],
     tag_step: Presence,
@@ -331,6 +333,22 @@ async fn preflight<F: Forge>(
         return Err(Error::CannotWrite {
             forge: forge.describe(),
         });
+    }
+    if tag_step == Presence::Create && checked.can_write_workflows == Some(false) {
+        // GitHub checks the commit against its first parent; a commit git cannot read here is
+        // left to the forge, which refuses before anything is written (the tag is the first write).
+        if let Ok(changed) = repo.changed_files(&format!("{commit}^!"))
+            && let Some(file) = changed
+                .values()
+                .flatten()
+                .find(|f| f.starts_with(".github/workflows/"))
+        {
+            return Err(Error::CannotTagWorkflows {
+                commit: commit.to_owned(),
+                file: file.clone(),
+                forge: forge.describe(),
+            });
+        }
     }
     if let Some(limits) = &checked.attachments {
         for asset in uploads {

@@ -600,6 +600,7 @@ impl Forge for Gitea {
         };
         Ok(Preflight {
             can_write: repository.permissions.map(|p| p.push),
+            can_write_workflows: None,
             attachments,
         })
     }

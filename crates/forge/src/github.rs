@@ -39,7 +39,7 @@ use crate::error::Permission;
 use crate::http::{Client, Kind, Policy, Scheme, Token, segment};
 use crate::{
     Asset, AssetUpload, CheckState, CommitChecks, Error, Forge, Issue, Label, MakeLatest, NewIssue,
-    NewRelease, NewTag, Release, ReleasePatch, Result, Tag,
+    NewRelease, NewTag, Preflight, Release, ReleasePatch, Result, Tag,
 };
 
 /// GitHub's largest page.
@@ -239,6 +239,76 @@ impl From<IssueDto> for Issue {
             url: dto.html_url,
         }
     }
+}
+
+#[derive(Deserialize)]
+struct RepositoryDto {
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    permissions: Option<RepositoryPermissionsDto>,
+}
+
+#[derive(Deserialize)]
+struct RepositoryPermissionsDto {
+    #[serde(default)]
+    push: bool,
+}
+
+/// Who a token speaks for, by its prefix (<https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// A personal access token (classic `ghp_`, fine-grained `github_pat_`), an OAuth app's
+    /// (`gho_`) or a GitHub App's user-to-server token (`ghu_`): the repository's `permissions`
+    /// are this user's.
+    User,
+    /// A GitHub App installation token (`ghs_`), the workflow's `GITHUB_TOKEN` included: it
+    /// authenticates no user, so the repository's `permissions` say nothing about it.
+    Installation,
+    /// No known prefix (older Enterprise Servers, tests): nothing is inferred.
+    Unknown,
+}
+
+impl TokenKind {
+    fn of(token: &str) -> Self {
+        if ["ghp_", "github_pat_", "gho_", "ghu_"]
+            .iter()
+            .any(|p| token.starts_with(p))
+        {
+            Self::User
+        } else if token.starts_with("ghs_") {
+            Self::Installation
+        } else {
+            Self::Unknown
+        }
+    }
+}
+
+/// What the repository and the token's scopes say about writing, as far as they say anything.
+///
+/// `X-OAuth-Scopes` comes with classic personal and OAuth tokens only: `repo` (or `public_repo`
+/// on a public repository) writes contents, `workflow` lets a tag point at a commit that changes
+/// workflows. Fine-grained and installation tokens report no scopes, and an installation's
+/// `permissions` block is not its own, so for them only the first write can tell.
+fn write_access(
+    kind: TokenKind,
+    scopes: Option<&str>,
+    repository: &RepositoryDto,
+) -> (Option<bool>, Option<bool>) {
+    let scopes: Option<Vec<&str>> = scopes.map(|s| s.split(',').map(str::trim).collect());
+    let scoped = scopes
+        .as_ref()
+        .map(|s| s.contains(&"repo") || (!repository.private && s.contains(&"public_repo")));
+    let role = match kind {
+        TokenKind::User => repository.permissions.as_ref().map(|p| p.push),
+        TokenKind::Installation | TokenKind::Unknown => None,
+    };
+    let can_write = match (scoped, role) {
+        (Some(a), Some(b)) => Some(a && b),
+        (a, b) => a.or(b),
+    };
+    let workflows = scopes.as_ref().map(|s| s.contains(&"workflow"));
+    (can_write, workflows)
 }
 
 /// The permission a 403 lacked: `permission`, or `workflows` when GitHub says so.
@@ -1000,6 +1070,39 @@ impl Forge for GitHub {
         Ok(())
     }
 
+    async fn preflight(&self) -> Result<Preflight> {
+        let url = self.client.url(&self.repo)?;
+        let response = self
+            .client
+            .send(Kind::Idempotent, "read the repository", true, || {
+                Ok(self.client.request(Method::GET, url.clone()))
+            })
+            .await
+            .map_err(needing(Permission::ContentsRead))?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(Error::NotFound {
+                forge: self.describe(),
+                what: format!("the repository {}", self.repo.trim_start_matches("repos/")),
+            });
+        }
+        let scopes = response
+            .headers()
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let repository: RepositoryDto = self.client.json("read the repository", response).await?;
+        let kind = self
+            .client
+            .token()
+            .map_or(TokenKind::Unknown, |t| TokenKind::of(t.expose()));
+        let (can_write, can_write_workflows) = write_access(kind, scopes.as_deref(), &repository);
+        Ok(Preflight {
+            can_write,
+            can_write_workflows,
+            attachments: None,
+        })
+    }
+
     async fn checks(&self, commit: &str) -> Result<CommitChecks> {
         let rev = segment(commit);
         let combined: Option<CombinedStatusDto> = self
@@ -1049,6 +1152,88 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(LINK, value.parse().expect("a header value"));
         headers
+    }
+
+    fn repository(private: bool, push: Option<bool>) -> RepositoryDto {
+        RepositoryDto {
+            private,
+            permissions: push.map(|push| RepositoryPermissionsDto { push }),
+        }
+    }
+
+    #[test]
+    fn write_access_is_inferred_only_where_github_states_it() {
+        use TokenKind::{Installation, Unknown, User};
+        assert_eq!(TokenKind::of("ghs_abc"), Installation);
+        assert_eq!(TokenKind::of("ghp_abc"), User);
+        assert_eq!(TokenKind::of("github_pat_abc"), User);
+        assert_eq!(TokenKind::of("v1.abc"), Unknown);
+        let cases = [
+            // An installation token's `push: false` is not its own: unknown.
+            (
+                Installation,
+                None,
+                repository(false, Some(false)),
+                (None, None),
+            ),
+            (Unknown, None, repository(false, Some(false)), (None, None)),
+            (
+                User,
+                None,
+                repository(false, Some(false)),
+                (Some(false), None),
+            ),
+            (
+                User,
+                None,
+                repository(false, Some(true)),
+                (Some(true), None),
+            ),
+            // Classic tokens: the scopes and the user's role must both allow it.
+            (
+                User,
+                Some("repo, workflow"),
+                repository(true, Some(true)),
+                (Some(true), Some(true)),
+            ),
+            (
+                User,
+                Some("repo"),
+                repository(true, Some(false)),
+                (Some(false), Some(false)),
+            ),
+            (
+                User,
+                Some("read:org"),
+                repository(false, Some(true)),
+                (Some(false), Some(false)),
+            ),
+            (
+                User,
+                Some("public_repo"),
+                repository(false, Some(true)),
+                (Some(true), Some(false)),
+            ),
+            (
+                User,
+                Some("public_repo"),
+                repository(true, Some(true)),
+                (Some(false), Some(false)),
+            ),
+            (
+                User,
+                Some(""),
+                repository(false, None),
+                (Some(false), Some(false)),
+            ),
+        ];
+        for (kind, scopes, repo, want) in cases {
+            assert_eq!(
+                write_access(kind, scopes, &repo),
+                want,
+                "{kind:?} {scopes:?}"
+            );
+        }
     }
 
     #[test]

@@ -176,6 +176,11 @@ impl Client {
         &self.forge
     }
 
+    /// The token sent to the API, if any.
+    pub fn token(&self) -> Option<&Token> {
+        self.token.as_ref()
+    }
+
     /// How many requests went out, retries included.
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)

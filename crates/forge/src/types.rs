@@ -141,6 +141,9 @@ pub struct CommitChecks {
 pub struct Preflight {
     /// Whether the token may push to the repository; `None` when the forge does not say.
     pub can_write: Option<bool>,
+    /// Whether the token may point a tag at a commit that changes `.github/workflows/` (GitHub's
+    /// `workflows` permission, the `workflow` scope of a personal token); `None` when unknown.
+    pub can_write_workflows: Option<bool>,
     /// Limits on release attachments (Gitea's `[attachment]` settings).
     pub attachments: Option<AttachmentLimits>,
 }

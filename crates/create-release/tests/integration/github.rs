@@ -16,6 +16,10 @@ use crate::{build, config, exact};
 const TOKEN: &str = "ghs_create0release0token0c4ca4238a";
 
 fn github(api: &str) -> GitHub {
+    github_with(api, TOKEN)
+}
+
+fn github_with(api: &str, token: &str) -> GitHub {
     let policy = Policy {
         attempts: 3,
         backoff: Duration::from_millis(10),
@@ -25,7 +29,7 @@ fn github(api: &str) -> GitHub {
     let client = github::client(
         "GitHub (test)",
         api,
-        Some(Token::new(TOKEN)),
+        Some(Token::new(token)),
         "GITHUB_TOKEN",
         policy,
     )
@@ -99,9 +103,10 @@ async fn a_release_with_n_assets_takes_a_known_number_of_calls() {
         .collect();
     // The tag object and its ref, the draft, two assets, the manifest, the sums, publishing.
     assert_eq!(writes.len(), 8, "{writes:#?}");
-    // Four reads to plan (the commit, the tag, the release by tag, the list for a draft), the
-    // writes, one read of the result: N + 11 calls for N assets.
-    assert_eq!(emulator.requests().len(), 13, "{:#?}", emulator.requests());
+    // Five reads to plan (the commit, the tag, the release by tag, the list for a draft, the
+    // repository for the preflight), the writes, one read of the result: N + 12 calls for N
+    // assets.
+    assert_eq!(emulator.requests().len(), 14, "{:#?}", emulator.requests());
     assert_eq!(
         forge.client().calls(),
         emulator.requests().len() as u64,
@@ -122,4 +127,113 @@ async fn a_release_with_n_assets_takes_a_known_number_of_calls() {
     );
     // The commit, the tag and its tag object, the release by tag.
     assert_eq!(rerun.len(), 4, "{rerun:#?}");
+}
+
+/// A personal token (classic) that may push but lacks the `workflow` scope, or may not push at
+/// all, is stopped by the preflight: nothing is written.
+#[tokio::test]
+async fn the_preflight_reads_what_a_personal_token_may_do() {
+    const CLASSIC: &str = "ghp_classic0token0for0the0preflight0";
+    let attempt = |permissions: Permissions, workflow_change: bool| async move {
+        let repo = scenario::product();
+        if workflow_change {
+            repo.commit_file(".github/workflows/ci.yml", "on: push\n", "ci: run on push");
+        }
+        build(&repo, &[("app.tar.gz", "app")]);
+        let emulator = Emulator::start(Flavor::GitHub, repo.path());
+        emulator.add_token(CLASSIC, permissions);
+        let result = plan(
+            &github_with(emulator.url(), CLASSIC),
+            &config(&repo, exact("1.1.0")),
+        )
+        .await;
+        assert!(
+            emulator.requests().iter().all(|r| r.method == "GET"),
+            "the preflight only reads"
+        );
+        assert!(
+            emulator
+                .requests()
+                .iter()
+                .any(|r| r.target == "/repos/owner/app"),
+            "the repository was read: {:#?}",
+            emulator.requests()
+        );
+        result
+    };
+
+    let read_only = attempt(Permissions::read_only(), false)
+        .await
+        .expect_err("a read-only token");
+    assert!(
+        matches!(read_only, relkit_create_release::Error::CannotWrite { .. }),
+        "{read_only}"
+    );
+    assert!(read_only.is_bad_input());
+
+    let no_workflow = Permissions {
+        workflows: false,
+        ..Permissions::all()
+    };
+    let err = attempt(no_workflow, true)
+        .await
+        .expect_err("a commit that changes workflows");
+    assert!(
+        matches!(err, relkit_create_release::Error::CannotTagWorkflows { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(".github/workflows/ci.yml"),
+        "names the file: {err}"
+    );
+    assert!(err.hint().expect("hint").contains("`workflow` scope"));
+
+    // The same token may tag a commit that leaves workflows alone, and a token with the scope
+    // may tag the one that changes them.
+    attempt(no_workflow, false)
+        .await
+        .expect("no workflow change");
+    attempt(Permissions::all(), true)
+        .await
+        .expect("the workflow scope");
+}
+
+/// An installation token (a workflow's `GITHUB_TOKEN`) reads `push: false` on any repository:
+/// the preflight does not take that for a refusal, and a missing `workflows` permission is
+/// named at the first write, the tag, before anything a person would see exists.
+#[tokio::test]
+async fn an_installation_token_is_judged_by_its_first_write() {
+    let repo = scenario::product();
+    repo.commit_file(".github/workflows/ci.yml", "on: push\n", "ci: run on push");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let emulator = Emulator::start(Flavor::GitHub, repo.path());
+    emulator.add_token(
+        TOKEN,
+        Permissions {
+            workflows: false,
+            ..Permissions::all()
+        },
+    );
+    let forge = github(emulator.url());
+    let planned = plan(&forge, &config(&repo, exact("1.1.0")))
+        .await
+        .expect("push: false is not the installation's own");
+    let err = apply(&forge, &planned, &mut |_| {})
+        .await
+        .expect_err("GitHub refuses the tag");
+    assert!(
+        err.hint().expect("hint").contains("`workflows`"),
+        "{err}: {:?}",
+        err.hint()
+    );
+    let refs = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.target.contains("/releases"))
+        .count();
+    assert_eq!(refs, 0, "no release was created");
+    assert!(
+        !repo.git(&["ls-remote", "--tags", "."]).contains("v1.1.0"),
+        "no tag"
+    );
 }

@@ -86,6 +86,7 @@ pub(crate) fn route(shared: &Shared, req: &Incoming) -> Outcome {
         };
     }
     match (method, tail) {
+        ("GET", []) => ctx.full_repository(),
         ("GET", ["git", "ref", r @ ..]) if !r.is_empty() => ctx.get_ref(&r.join("/")),
         ("GET", ["git", "matching-refs", r @ ..]) => ctx.matching_refs(&r.join("/")),
         ("POST", ["git", "refs"]) => ctx.create_ref(),
@@ -354,6 +355,76 @@ impl Ctx<'_> {
             repo[key] = json!(format!("{a}{suffix}"));
         }
         repo
+    }
+
+    /// `GET /repos/{owner}/{repo}` (`full-repository`). As GitHub does, `permissions` is the
+    /// user's role: an installation token (`ghs_…`) authenticates no user and gets `push: false`
+    /// whatever it may do, and classic tokens (`ghp_…`) also get their scopes in
+    /// `X-OAuth-Scopes` (`repo` with contents write, `workflow` with workflows).
+    fn full_repository(&self) -> Outcome {
+        self.need(Need::Contents(Access::Read))?;
+        let token = bearer(&self.req.headers).unwrap_or_default();
+        let installation = token.starts_with("ghs_");
+        let push = !installation && self.permissions.contents == Access::Write;
+        let (owner, name) = (&self.shared.config.owner, &self.shared.config.repo);
+        let host = self.html.trim_end_matches(&format!("/{owner}/{name}"));
+        let host = host.split("://").nth(1).unwrap_or(host);
+        let created = "2011-01-26T19:01:12Z";
+        let mut repo = self.repository();
+        let fields = json!({
+            "clone_url": format!("{}.git", self.html),
+            "git_url": format!("git://{host}/{owner}/{name}.git"),
+            "ssh_url": format!("git@{host}:{owner}/{name}.git"),
+            "svn_url": self.html,
+            "mirror_url": null,
+            "homepage": null,
+            "language": null,
+            "license": null,
+            "default_branch": "main",
+            "forks": 0,
+            "forks_count": 0,
+            "open_issues": 0,
+            "open_issues_count": 0,
+            "stargazers_count": 0,
+            "watchers": 0,
+            "watchers_count": 0,
+            "network_count": 0,
+            "subscribers_count": 0,
+            "size": 0,
+            "has_issues": true,
+            "has_projects": false,
+            "has_wiki": false,
+            "has_pages": false,
+            "has_discussions": false,
+            "archived": false,
+            "disabled": false,
+            "visibility": "public",
+            "pushed_at": created,
+            "created_at": created,
+            "updated_at": created,
+            "permissions": {
+                "admin": false,
+                "maintain": false,
+                "push": push,
+                "triage": push,
+                "pull": !installation
+            }
+        });
+        if let (Value::Object(repo), Value::Object(fields)) = (&mut repo, fields) {
+            repo.extend(fields);
+        }
+        let reply = Reply::json(200, repo);
+        if !token.starts_with("ghp_") {
+            return Ok(reply);
+        }
+        let mut scopes = Vec::new();
+        if self.permissions.contents == Access::Write {
+            scopes.push("repo");
+        }
+        if self.permissions.workflows {
+            scopes.push("workflow");
+        }
+        Ok(reply.with_header("x-oauth-scopes", scopes.join(", ")))
     }
 
     fn verification() -> Value {
