@@ -13,7 +13,7 @@ use relkit_workflow::{Env, Platform, Reporter};
 
 use crate::changelog::links;
 use crate::failure::{Failure, chain};
-use crate::flags::{CreateReleaseArgs, ReleaseArgs, given};
+use crate::flags::{CreateReleaseArgs, ReleaseArgs, given, lines};
 use crate::forges::{self, Backend};
 
 /// The validated inputs of one run.
@@ -198,16 +198,6 @@ fn version_choice(
             .map_err(|e| Failure::bad_input(chain(&e)))?,
     };
     Ok(VersionChoice::Exact(version))
-}
-
-/// Values of a multi-line input: one item per line, blank lines dropped.
-fn lines(values: &[String]) -> impl Iterator<Item = String> + '_ {
-    values
-        .iter()
-        .flat_map(|v| v.lines())
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
 }
 
 fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {

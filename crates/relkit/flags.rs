@@ -34,11 +34,13 @@ pub enum Command {
     Changelog(ChangelogArgs),
     /// Tag, release and assets with SHA-256 sums; or the next pre-release or release candidate.
     CreateRelease(CreateReleaseArgs),
+    /// Pin image tags to digests, check production deploy files, verify a pins file.
+    PinImages(PinImagesArgs),
 }
 
 impl Command {
     /// The names relkit answers to when called through a link: `changelog` or `relkit-changelog`.
-    pub const MULTI_CALL: &'static [&'static str] = &["changelog", "create-release"];
+    pub const MULTI_CALL: &'static [&'static str] = &["changelog", "create-release", "pin-images"];
 }
 
 /// Which repository and which of its tag streams: flags every command shares.
@@ -245,4 +247,62 @@ fn switch(value: &str) -> Result<bool, String> {
 /// the same as none.
 pub fn given<T: AsRef<std::ffi::OsStr>>(value: Option<T>) -> Option<T> {
     value.filter(|v| !v.as_ref().is_empty())
+}
+
+/// Values of a multi-line input: one item per line, blank lines dropped.
+pub fn lines(values: &[String]) -> impl Iterator<Item = String> + '_ {
+    values
+        .iter()
+        .flat_map(|v| v.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+}
+
+/// Flags of `relkit pin-images`.
+#[derive(Debug, Args)]
+pub struct PinImagesArgs {
+    /// `resolve` (pin tags to digests: a pins file and/or the files rewritten), `check` (production
+    /// files follow the release rules) or `verify` (a pins file still matches the registries).
+    #[arg(env = "RELKIT_MODE", value_name = "MODE")]
+    pub mode: String,
+
+    /// Deploy files to resolve: compose files, Kubernetes manifests, Helm values, `.env` files.
+    /// Globs relative to the working directory, one per line (repeat the flag or put several
+    /// lines in one value).
+    #[arg(long, env = "RELKIT_FILES", value_name = "GLOBS")]
+    pub files: Vec<String>,
+
+    /// Production deploy files for `check` [default: --files]
+    #[arg(long, env = "RELKIT_PRODUCTION_FILES", value_name = "GLOBS")]
+    pub production_files: Vec<String>,
+
+    /// The pins file `resolve` writes and `verify` reads (`NAME_IMAGE=repo:tag@sha256:…`).
+    #[arg(long, env = "RELKIT_PINS_FILE", value_name = "FILE")]
+    pub pins_file: Option<OsString>,
+
+    /// `resolve`: rewrite each image in its file to `repo:tag@sha256:…`, changing nothing else.
+    #[arg(long, env = "RELKIT_WRITE", value_parser = switch)]
+    pub write: bool,
+
+    /// `check`: an image without a digest breaks the rules too.
+    #[arg(long, env = "RELKIT_REQUIRE_DIGEST", value_parser = switch)]
+    pub require_digest: bool,
+
+    /// `check`: only the rules, no registry lookups (which warn when a digest is one platform's
+    /// manifest inside a multi-platform index).
+    #[arg(long, env = "RELKIT_OFFLINE", value_parser = switch)]
+    pub offline: bool,
+
+    /// Registries reached over plain HTTP although not on loopback, one per line.
+    #[arg(long, env = "RELKIT_INSECURE_REGISTRIES", value_name = "HOSTS")]
+    pub insecure_registries: Vec<String>,
+
+    /// How many registry lookups run at once [default: 8]
+    #[arg(long, env = "RELKIT_CONCURRENCY", value_name = "N")]
+    pub concurrency: Option<String>,
+
+    /// Print what would be written and change nothing.
+    #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
+    pub dry_run: bool,
 }

@@ -9,6 +9,7 @@ mod create_release;
 mod failure;
 mod flags;
 mod forges;
+mod pin_images;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -48,6 +49,7 @@ fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
     let result = match cli.command {
         Command::Changelog(args) => changelog::run(args, env, reporter),
         Command::CreateRelease(args) => create_release::run(args, env, reporter),
+        Command::PinImages(args) => pin_images::run(args, env, reporter),
     };
     match result {
         Ok(()) => ExitStatus::Done,

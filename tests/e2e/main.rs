@@ -4,4 +4,5 @@
 mod actions;
 mod changelog;
 mod create_release;
+mod pin_images;
 mod support;

@@ -612,17 +612,21 @@ impl Client {
                 header(&response, WWW_AUTHENTICATE.as_str()).and_then(|h| Challenge::parse(&h));
             let body = response.text().await.unwrap_or_default();
             let known = self.with_registry(registry, |r| r.challenge.clone());
-            // One more try after learning (or re-learning) the challenge, or when a cached token
-            // may have been revoked; a fresh answer that is still 401 is final.
-            let retry = !answered_challenge
-                && challenge.is_some()
-                && (known != Some(challenge.clone()) || authorization.is_some());
+            // One more try after learning (or re-learning) the challenge, when a cached token may
+            // have been revoked, or when another request learnt the challenge while this one was
+            // on its way without credentials; a fresh answer that is still 401 is final.
+            let retry = !answered_challenge && challenge.is_some();
             if retry {
                 answered_challenge = true;
                 let key = scopes.join(" ");
+                let relearnt = known != Some(challenge.clone());
                 self.with_registry(registry, |r| {
                     r.challenge = Some(challenge.clone());
-                    r.tokens.remove(&key);
+                    // A token that was sent and refused is dropped; one another request just
+                    // fetched is kept.
+                    if relearnt || authorization.is_some() {
+                        r.tokens.remove(&key);
+                    }
                 });
                 continue;
             }

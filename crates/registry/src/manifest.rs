@@ -31,6 +31,17 @@ pub struct Manifest {
     pub digest: Digest,
 }
 
+impl Manifest {
+    /// The platform manifests of an index (or manifest list); empty for an image manifest or a
+    /// body that is not a manifest.
+    pub fn platform_manifests(&self) -> Vec<Digest> {
+        match content(&self.bytes) {
+            Ok(Content::Index(children)) => children,
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A manifest's digest and type without its body (the answer to a HEAD).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Descriptor {

@@ -43,6 +43,11 @@ impl Env {
             .is_some_and(|value| value.eq_ignore_ascii_case("true"))
     }
 
+    /// Every variable, empty ones included (compose tells `${A-x}` from `${A:-x}` by them).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Sets `name`, replacing any previous value.
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
         self.0.insert(name.into(), value.into());

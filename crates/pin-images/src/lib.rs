@@ -1,0 +1,691 @@
+//! The pin-images action: find the images deploy files name, pin them to digests (a pins file
+//! and/or the files rewritten in place), check production files against the release rules, and
+//! verify a pins file against the registries.
+//!
+//! Each mode reads and judges everything before it writes anything: a reference that does not
+//! parse, a variable that does not expand, an image the registry does not have or a value that
+//! cannot be rewritten in place stops the run with every such problem listed, and no file
+//! changes. Files are replaced whole (written beside, then renamed), never half-written.
+
+mod error;
+pub mod interpolate;
+pub mod pins;
+pub mod rules;
+pub mod scan;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use relkit_registry::{Client, Digest, Reference};
+
+pub use error::{Error, Problems};
+pub use rules::Rule;
+pub use scan::{Found, Scalar, Site, Style};
+
+/// Where pin-images looks and how it reaches registries.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The directory globs are relative to.
+    pub base: PathBuf,
+    /// Variables for compose interpolation.
+    pub env: HashMap<String, String>,
+    pub registry: relkit_registry::Options,
+}
+
+/// The files `patterns` match under `base`, in order, each once. A pattern that matches nothing
+/// is an error: a mistyped pattern must not check nothing.
+pub fn files(patterns: &[String], base: &Path, input: &'static str) -> Result<Vec<PathBuf>, Error> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        let full = if Path::new(pattern).is_absolute() {
+            pattern.clone()
+        } else {
+            base.join(pattern).to_string_lossy().into_owned()
+        };
+        let paths = glob::glob(&full).map_err(|e| Error::Glob {
+            input,
+            pattern: pattern.clone(),
+            message: e.msg.to_owned(),
+        })?;
+        let mut matched = false;
+        for path in paths.flatten() {
+            if !path.is_file() {
+                continue;
+            }
+            matched = true;
+            let shown = path
+                .strip_prefix(base)
+                .map(Path::to_path_buf)
+                .unwrap_or(path);
+            if !out.contains(&shown) {
+                out.push(shown);
+            }
+        }
+        if !matched {
+            return Err(Error::NoFiles {
+                input,
+                pattern: pattern.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A file's text and the images in it.
+#[derive(Debug)]
+struct Scanned {
+    path: PathBuf,
+    text: String,
+    found: Vec<(Found, Result<Reference, Error>)>,
+}
+
+fn scan_all(files: &[PathBuf], options: &Options) -> Result<Vec<Scanned>, Problems> {
+    let mut scanned = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match scan::scan_file(&options.base.join(file), &options.env) {
+            Ok((text, found)) => {
+                let found = found
+                    .into_iter()
+                    .map(|mut f| {
+                        f.file.clone_from(file);
+                        let reference = parse(&f);
+                        (f, reference)
+                    })
+                    .collect();
+                scanned.push(Scanned {
+                    path: file.clone(),
+                    text,
+                    found,
+                });
+            }
+            Err(mut e) => {
+                relocate(&mut e, file);
+                problems.push(e);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(scanned)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Errors name the file as given, not as joined to the base.
+fn relocate(error: &mut Error, file: &Path) {
+    match error {
+        Error::NotText { path, .. } | Error::NotYaml { path, .. } | Error::Read { path, .. } => {
+            file.clone_into(path);
+        }
+        _ => {}
+    }
+}
+
+fn parse(found: &Found) -> Result<Reference, Error> {
+    let expanded = found
+        .expanded
+        .as_ref()
+        .map_err(|reason| Error::Unresolvable {
+            path: found.file.clone(),
+            line: found.line,
+            value: found.written.clone(),
+            reason: reason.to_string(),
+        })?;
+    expanded
+        .parse::<Reference>()
+        .map_err(|error| Error::Reference {
+            path: found.file.clone(),
+            line: found.line,
+            value: expanded.clone(),
+            error: Box::new(error),
+        })
+}
+
+/// What happens to an image's text in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Not asked for.
+    None,
+    /// Written as `pinned`.
+    Pinned,
+    /// The file already names this digest.
+    AlreadyPinned,
+    /// Left as written, because of `why` (the pins file still has it).
+    Left { why: String },
+}
+
+/// One image and its digest.
+#[derive(Debug, Clone)]
+pub struct Pin {
+    pub found: Found,
+    pub reference: Reference,
+    pub digest: Digest,
+    /// The reference as the file spells it, with the digest: `nginx:1.25@sha256:…`.
+    pub pinned: String,
+    pub rewrite: Rewrite,
+}
+
+/// A file's new text.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub path: PathBuf,
+    pub before: String,
+    pub after: String,
+}
+
+/// What `resolve` would write.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub pins: Vec<Pin>,
+    /// The rewritten files (only those that change).
+    pub changes: Vec<Change>,
+    /// The pins file's text.
+    pub pins_file: String,
+    /// Requests sent, by registry.
+    pub requests: BTreeMap<String, u64>,
+}
+
+/// The reference as written, without a digest, then `@digest`.
+fn with_digest(spelled: &str, digest: &Digest) -> String {
+    let name = spelled.split_once('@').map_or(spelled, |(n, _)| n);
+    format!("{name}@{digest}")
+}
+
+/// Resolves every image of `files` and computes the pins file and, with `write`, the files'
+/// new text. Writes nothing: see [`apply`].
+pub async fn resolve(
+    files: &[PathBuf],
+    options: &Options,
+    write: bool,
+) -> Result<Resolution, Problems> {
+    let scanned = scan_all(files, options)?;
+    let mut problems = Vec::new();
+    let mut wanted: Vec<Reference> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for file in &scanned {
+        for (_, reference) in &file.found {
+            match reference {
+                Ok(r) if r.digest().is_none() => {
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        index.entry(r.to_string())
+                    {
+                        slot.insert(wanted.len());
+                        wanted.push(r.clone());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => problems.push(clone_error(e)),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let client = Client::new(options.registry.clone())
+        .map_err(|e| Problems(vec![Error::Client(Box::new(e))]))?;
+    let digests = client.resolve_all(&wanted).await;
+    let requests = client
+        .stats()
+        .into_iter()
+        .map(|(registry, s)| (registry, s.requests))
+        .collect();
+    let mut digests: Vec<Option<Result<Digest, relkit_registry::Error>>> =
+        digests.into_iter().map(Some).collect();
+    let mut resolved: HashMap<usize, Digest> = HashMap::new();
+    let mut pins = Vec::new();
+    for file in &scanned {
+        for (found, reference) in &file.found {
+            let Ok(reference) = reference else { continue };
+            let digest = match reference.digest() {
+                Some(d) => d.clone(),
+                None => {
+                    let i = index[&reference.to_string()];
+                    if let Some(d) = resolved.get(&i) {
+                        d.clone()
+                    } else {
+                        match digests[i].take() {
+                            Some(Ok(d)) => {
+                                resolved.insert(i, d.clone());
+                                d
+                            }
+                            Some(Err(error)) => {
+                                problems.push(Error::Registry {
+                                    path: found.file.clone(),
+                                    line: found.line,
+                                    reference: found.written.clone(),
+                                    error: Box::new(error),
+                                });
+                                continue;
+                            }
+                            // Reported at its first use.
+                            None => continue,
+                        }
+                    }
+                }
+            };
+            let spelled = found.expanded.as_deref().unwrap_or(&found.written);
+            pins.push(Pin {
+                found: found.clone(),
+                reference: reference.clone(),
+                pinned: with_digest(spelled, &digest),
+                digest,
+                rewrite: Rewrite::None,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let mut changes = Vec::new();
+    if write {
+        for file in &scanned {
+            let mut pins_here: Vec<&mut Pin> = pins
+                .iter_mut()
+                .filter(|p| p.found.file == file.path)
+                .collect();
+            match rewrite(&file.text, &mut pins_here) {
+                Ok(Some(after)) => changes.push(Change {
+                    path: file.path.clone(),
+                    before: file.text.clone(),
+                    after,
+                }),
+                Ok(None) => {}
+                Err(mut e) => problems.append(&mut e),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let pins_file = pins::render(&pins);
+    Ok(Resolution {
+        pins,
+        changes,
+        pins_file,
+        requests,
+    })
+}
+
+/// `Error` is not `Clone` (it holds I/O errors); the problems that reach here are all cloneable.
+fn clone_error(e: &Error) -> Error {
+    match e {
+        Error::Unresolvable {
+            path,
+            line,
+            value,
+            reason,
+        } => Error::Unresolvable {
+            path: path.clone(),
+            line: *line,
+            value: value.clone(),
+            reason: reason.clone(),
+        },
+        Error::Reference {
+            path,
+            line,
+            value,
+            error,
+        } => Error::Reference {
+            path: path.clone(),
+            line: *line,
+            value: value.clone(),
+            error: error.clone(),
+        },
+        other => Error::PinsFile {
+            path: PathBuf::new(),
+            line: 0,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// `text` with each of `pins` (images found in it) written with its digest, changing nothing but
+/// those values; `None` when nothing changes. Sets each pin's [`Pin::rewrite`].
+pub fn rewrite(text: &str, pins: &mut [&mut Pin]) -> Result<Option<String>, Vec<Error>> {
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for pin in pins.iter_mut() {
+        match edit(text, pin) {
+            Ok(Some(e)) => {
+                pin.rewrite = Rewrite::Pinned;
+                edits.push(e);
+            }
+            Ok(None) => {}
+            Err(e) => problems.push(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if edits.is_empty() {
+        return Ok(None);
+    }
+    edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    let mut after = text.to_owned();
+    for (span, new) in edits {
+        after.replace_range(span, &new);
+    }
+    Ok(Some(after))
+}
+
+/// The text to put where, so that `pin`'s file names its digest; `None` when it does already or
+/// cannot (then [`Pin::rewrite`] says why).
+fn edit(text: &str, pin: &mut Pin) -> Result<Option<(std::ops::Range<usize>, String)>, Error> {
+    let found = &pin.found;
+    let cannot = |why: &str| Error::CannotRewrite {
+        path: found.file.clone(),
+        line: found.line,
+        value: found.written.clone(),
+        why: why.to_owned(),
+    };
+    if found.has_variables() {
+        pin.rewrite = Rewrite::Left {
+            why: "it has variables; the pins file holds the expanded reference".to_owned(),
+        };
+        return Ok(None);
+    }
+    if pin.reference.digest().is_some() {
+        pin.rewrite = Rewrite::AlreadyPinned;
+        return Ok(None);
+    }
+    let digest = &pin.digest;
+    match &found.site {
+        Site::Value(scalar) => {
+            let new = with_digest(&found.written, digest);
+            Ok(Some((
+                scalar.span.clone(),
+                quoted(text, scalar, &new).map_err(|w| cannot(&w))?,
+            )))
+        }
+        Site::Pair {
+            digest: Some(slot), ..
+        } => Ok(Some((
+            slot.span.clone(),
+            quoted(text, slot, digest.as_str()).map_err(|w| cannot(&w))?,
+        ))),
+        Site::Pair { tag: Some(tag), .. } => {
+            let current = unquote(&text[tag.span.clone()]);
+            let new = format!("{current}@{digest}");
+            Ok(Some((
+                tag.span.clone(),
+                quoted(text, tag, &new).map_err(|w| cannot(&w))?,
+            )))
+        }
+        Site::Pair { tag: None, .. } => Err(cannot(
+            "the image has no `tag` (the chart's appVersion decides it); set `tag` or `digest`",
+        )),
+    }
+}
+
+fn unquote(raw: &str) -> &str {
+    raw.trim_matches(|c| c == '"' || c == '\'')
+}
+
+/// `new` written the way `scalar` was.
+fn quoted(text: &str, scalar: &Scalar, new: &str) -> Result<String, String> {
+    match scalar.style {
+        Style::Plain => Ok(new.to_owned()),
+        Style::Single => Ok(format!("'{new}'")),
+        Style::Double => Ok(format!("\"{new}\"")),
+        Style::Other => Err(format!(
+            "the value is written as `{}`; write it on one line, plain or quoted without escapes",
+            text[scalar.span.clone()].lines().next().unwrap_or_default()
+        )),
+    }
+}
+
+/// Writes the new files and the pins file (when `pins_path` is given). Each file is written
+/// beside its target and renamed over it, keeping its permissions; all are written before the
+/// first rename.
+pub fn apply(
+    resolution: &Resolution,
+    base: &Path,
+    pins_path: Option<&Path>,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut writes: Vec<(PathBuf, &str)> = resolution
+        .changes
+        .iter()
+        .map(|c| (base.join(&c.path), c.after.as_str()))
+        .collect();
+    if let Some(path) = pins_path {
+        let target = base.join(path);
+        let same = std::fs::read_to_string(&target).is_ok_and(|t| t == resolution.pins_file);
+        if !same {
+            writes.push((target, resolution.pins_file.as_str()));
+        }
+    }
+    let mut staged = Vec::new();
+    for (path, text) in &writes {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        use std::io::Write as _;
+        temp.write_all(text.as_bytes())
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = std::fs::set_permissions(temp.path(), meta.permissions());
+        } else {
+            // A new pins file gets the usual mode, not the temporary file's 0600.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let _ =
+                    std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644));
+            }
+        }
+        staged.push((temp, path.clone()));
+    }
+    let mut written = Vec::new();
+    for (temp, path) in staged {
+        temp.persist(&path).map_err(|e| Error::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One thing `check` found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The image as the file writes it.
+    pub image: String,
+    pub level: Level,
+    /// A short rule name: `latest`, `pre-release`, `platform-manifest`…
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// What `check` saw.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub files: Vec<PathBuf>,
+    pub images: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.level == Level::Error)
+            .count()
+    }
+}
+
+/// Checks the images of `files` (production deploy files) against the release rules. With
+/// `inspect`, each `repo:tag@digest` is looked up: a digest that is one platform's manifest
+/// inside the tag's multi-platform index is a warning (nodes of other architectures cannot run
+/// it), and so is a tag that now names another digest.
+pub async fn check(
+    files: &[PathBuf],
+    options: &Options,
+    require_digest: bool,
+    inspect: bool,
+) -> Result<Report, Problems> {
+    let scanned = scan_all(files, options)?;
+    let mut findings = Vec::new();
+    let mut images = 0;
+    let mut to_inspect = Vec::new();
+    for file in &scanned {
+        for (found, reference) in &file.found {
+            images += 1;
+            let finding = |level, rule, message: String| Finding {
+                file: found.file.clone(),
+                line: found.line,
+                column: found.column,
+                image: found.written.clone(),
+                level,
+                rule,
+                message,
+            };
+            match reference {
+                Err(e @ Error::Unresolvable { .. }) => {
+                    findings.push(finding(Level::Error, "unresolvable", e.to_string()));
+                }
+                Err(e) => findings.push(finding(Level::Error, "invalid", e.to_string())),
+                Ok(reference) => {
+                    for rule in rules::check(reference, require_digest) {
+                        findings.push(finding(
+                            Level::Error,
+                            rule.id(),
+                            format!("{}: {}", found.written, rule.explain()),
+                        ));
+                    }
+                    if inspect && reference.tag().is_some() && reference.digest().is_some() {
+                        to_inspect.push((found.clone(), reference.clone()));
+                    }
+                }
+            }
+        }
+    }
+    if !to_inspect.is_empty() {
+        let client = Client::new(options.registry.clone())
+            .map_err(|e| Problems(vec![Error::Client(Box::new(e))]))?;
+        for (found, reference) in to_inspect {
+            if let Some(finding) = inspect_pinned(&client, &found, &reference).await {
+                findings.push(finding);
+            }
+        }
+    }
+    Ok(Report {
+        files: scanned.into_iter().map(|s| s.path).collect(),
+        images,
+        findings,
+    })
+}
+
+async fn inspect_pinned(client: &Client, found: &Found, reference: &Reference) -> Option<Finding> {
+    let pinned = reference.digest()?;
+    let tag = reference.tag()?;
+    let by_tag = reference.with_tag(tag).ok()?;
+    let warning = |rule, message: String| Finding {
+        file: found.file.clone(),
+        line: found.line,
+        column: found.column,
+        image: found.written.clone(),
+        level: Level::Warning,
+        rule,
+        message,
+    };
+    let head = match client.head(&by_tag).await {
+        Ok(head) => head,
+        Err(e) => {
+            return Some(warning(
+                "not-inspected",
+                format!("{}: could not look it up: {e}", found.written),
+            ));
+        }
+    };
+    if head.digest == *pinned {
+        return None;
+    }
+    if head.is_index()
+        && let Ok(index) = client
+            .manifest(&by_tag.at_digest(head.digest.clone()))
+            .await
+        && index.platform_manifests().contains(pinned)
+    {
+        return Some(warning(
+            "platform-manifest",
+            format!(
+                "{}: the digest is one platform's manifest inside the multi-platform index {} of :{tag}; nodes of other architectures cannot run it: pin the index",
+                found.written, head.digest
+            ),
+        ));
+    }
+    Some(warning(
+        "tag-moved",
+        format!(
+            "{}: :{tag} now names {}, not the pinned digest",
+            found.written, head.digest
+        ),
+    ))
+}
+
+/// One line of a pins file, checked against its registry.
+#[derive(Debug)]
+pub struct Verified {
+    pub name: String,
+    pub line: usize,
+    pub reference: Reference,
+    pub pinned: Digest,
+    /// What the tag names now.
+    pub now: Result<Digest, relkit_registry::Error>,
+}
+
+impl Verified {
+    pub fn drifted(&self) -> bool {
+        !matches!(&self.now, Ok(d) if *d == self.pinned)
+    }
+}
+
+/// Resolves each tag of the pins file at `path` and compares it with its pinned digest.
+pub async fn verify(path: &Path, options: &Options) -> Result<Vec<Verified>, Problems> {
+    let full = options.base.join(path);
+    let text = std::fs::read_to_string(&full).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let entries = pins::parse(path, &text).map_err(Problems)?;
+    let client = Client::new(options.registry.clone())
+        .map_err(|e| Problems(vec![Error::Client(Box::new(e))]))?;
+    let tags: Vec<Reference> = entries.iter().map(|e| e.tagged.clone()).collect();
+    let now = client.resolve_all(&tags).await;
+    Ok(entries
+        .into_iter()
+        .zip(now)
+        .map(|(e, now)| Verified {
+            name: e.name,
+            line: e.line,
+            pinned: e.digest,
+            reference: e.reference,
+            now,
+        })
+        .collect())
+}

@@ -1,0 +1,136 @@
+//! The pins file, as the playbooks keep it (`edge/pins/vX.Y.Z.env`): one `NAME_IMAGE=` line per
+//! image, `repo:tag@sha256:…`, readable by `docker compose --env-file` and by a shell.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use relkit_registry::{Digest, Reference};
+
+use crate::Pin;
+use crate::error::Error;
+
+/// The pins file for `pins`, in the order the images were found. An image found twice under one
+/// name is written once; two images that want the same name get `_2`, `_3`….
+pub fn render(pins: &[Pin]) -> String {
+    let mut out = String::from(
+        "# Image digests pinned by relkit pin-images. Verify with `relkit pin-images verify`.\n",
+    );
+    let mut taken: HashMap<String, String> = HashMap::new();
+    for pin in pins {
+        let mut name = pin.found.name.clone();
+        let mut n = 1;
+        loop {
+            match taken.get(&name) {
+                Some(existing) if *existing == pin.pinned => break,
+                Some(_) => {
+                    n += 1;
+                    name = format!("{}_{n}", pin.found.name);
+                }
+                None => {
+                    taken.insert(name.clone(), pin.pinned.clone());
+                    out.push_str(&format!("{name}={}\n", pin.pinned));
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One line of a pins file.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub line: usize,
+    pub reference: Reference,
+    /// The reference by its tag alone.
+    pub tagged: Reference,
+    pub digest: Digest,
+}
+
+/// The entries of a pins file; every problem is reported, each with its line.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<Error>> {
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = n + 1;
+        let content = raw.trim().trim_start_matches('\u{feff}');
+        let content = content.strip_prefix("export ").unwrap_or(content).trim();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let problem = |message: String| Error::PinsFile {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let Some((name, value)) = content.split_once('=') else {
+            problems.push(problem(format!(
+                "{content:?} is not `NAME=image`; a pins file holds one `NAME_IMAGE=repo:tag@sha256:…` per line"
+            )));
+            continue;
+        };
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        let reference: Reference = match value.parse() {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(problem(format!("{name}: {e}")));
+                continue;
+            }
+        };
+        let (Some(tag), Some(digest)) = (reference.tag(), reference.digest()) else {
+            problems.push(problem(format!(
+                "{name}={value} needs both a tag and a digest (`repo:tag@sha256:…`) to be verified"
+            )));
+            continue;
+        };
+        let tagged = match reference.with_tag(tag) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(problem(format!("{name}: {e}")));
+                continue;
+            }
+        };
+        entries.push(Entry {
+            name: name.trim().to_owned(),
+            line,
+            digest: digest.clone(),
+            tagged,
+            reference,
+        });
+    }
+    if problems.is_empty() {
+        Ok(entries)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_pins_file_reads_back_with_lines_and_problems() {
+        let text = format!(
+            "# pins\nDB_IMAGE=postgres:16@{D}\n\nexport WEB_IMAGE=\"nginx:1.25@{D}\"\nBAD_IMAGE=nginx:1.25\nNOPE\n"
+        );
+        let err = parse(Path::new("p.env"), &text).expect_err("two bad lines");
+        let lines: Vec<usize> = err
+            .iter()
+            .filter_map(|e| e.location().map(|l| l.1))
+            .collect();
+        assert_eq!(lines, vec![5, 6]);
+        let good = format!("DB_IMAGE=postgres:16@{D}\nexport WEB_IMAGE=\"nginx:1.25@{D}\"\n");
+        let entries = parse(Path::new("p.env"), &good).expect("parse");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].name, "WEB_IMAGE");
+        assert_eq!(entries[1].line, 2);
+        assert_eq!(
+            entries[1].tagged.to_string(),
+            "docker.io/library/nginx:1.25"
+        );
+    }
+}

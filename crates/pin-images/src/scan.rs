@@ -1,0 +1,670 @@
+//! Finding image references in deploy files, with their line and the bytes that hold them.
+//!
+//! YAML (compose files, Kubernetes manifests, Helm values) is read twice per document: by
+//! `yaml_serde` for the values (aliases and merge keys resolved, errors with a line) and by
+//! `yamlpath` (tree-sitter) for where each value sits in the bytes, so a rewrite can replace that
+//! span and nothing else. Documents are split at column-0 `---` (and after `...`), as
+//! `yamlpath` reads one document at a time.
+//!
+//! An image is the string value of any `image` key (compose services, Kubernetes containers,
+//! init and ephemeral containers, Helm's `image: repo:tag`), or an `image` mapping holding a
+//! `repository` (Helm's `repository`/`tag`, with `registry` and `digest` when present). A value
+//! reached through an alias or a merge key is found once, where its anchor defines it. `.env`
+//! files contribute each `*_IMAGE=` variable.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use yaml_serde::Value;
+use yamlpath::{Component, Document, Route};
+
+use crate::error::Error;
+use crate::interpolate::{self, Unresolved};
+
+/// How a scalar is written, which decides how a new value is written in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Single,
+    Double,
+    /// A block scalar, or a quoted one with escapes or line breaks: not rewritten.
+    Other,
+}
+
+/// A scalar's place in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar {
+    /// The bytes of the scalar as written, quotes included.
+    pub span: Range<usize>,
+    pub style: Style,
+    /// 1-based.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where an image's value lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Site {
+    /// One string: `image: repo:tag`, or a `.env` value.
+    Value(Scalar),
+    /// Helm's `image:` mapping; the reference is `[registry/]repository[:tag][@digest]`.
+    Pair {
+        repository: Scalar,
+        tag: Option<Scalar>,
+        /// The `digest` key, when the chart has one (it then wins over the tag).
+        digest: Option<Scalar>,
+        /// Whether the pair's `tag` or `digest` already carries a digest.
+        pinned: bool,
+    },
+}
+
+/// One image reference found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub file: PathBuf,
+    /// Where a person looks for it (the value, or a pair's `tag`), 1-based.
+    pub line: usize,
+    pub column: usize,
+    /// The variable it gets in a pins file (`NGINX_IMAGE`).
+    pub name: String,
+    /// The reference as the file writes it (a pair joined as `repository:tag`).
+    pub written: String,
+    /// After compose interpolation (the written text where there are no variables).
+    pub expanded: Result<String, Unresolved>,
+    pub site: Site,
+}
+
+impl Found {
+    /// Whether the written value refers to variables.
+    pub fn has_variables(&self) -> bool {
+        interpolate::has_variables(&self.written)
+    }
+}
+
+/// The kind of file, from its name: `.env` files (`.env`, `prod.env`, `.env.production`) are
+/// dotenv, anything else is YAML.
+fn is_env_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name == ".env" || name.ends_with(".env") || name.starts_with(".env.")
+}
+
+/// The images in `text`, the contents of `path`.
+pub fn scan(path: &Path, text: &str, env: &HashMap<String, String>) -> Result<Vec<Found>, Error> {
+    if is_env_file(path) {
+        return Ok(scan_env(path, text, env));
+    }
+    scan_yaml(path, text, env)
+}
+
+/// Reads `path` and finds its images.
+pub fn scan_file(
+    path: &Path,
+    env: &HashMap<String, String>,
+) -> Result<(String, Vec<Found>), Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::NotText {
+        path: path.to_path_buf(),
+        line: line_of(e.as_bytes(), e.utf8_error().valid_up_to()),
+    })?;
+    let found = scan(path, &text, env)?;
+    Ok((text, found))
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// One YAML document of a file: its text and where it starts.
+struct Chunk<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+/// Splits at lines that start a document (`---`, alone or followed by a space) and after lines
+/// that end one (`...`).
+fn documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    let mut line = 1;
+    for raw in text.split_inclusive('\n') {
+        let content = raw.trim_end_matches(['\n', '\r']);
+        let content = content.strip_prefix('\u{feff}').unwrap_or(content);
+        let marker = |m: &str| {
+            content == m
+                || content
+                    .strip_prefix(m)
+                    .is_some_and(|r| r.starts_with([' ', '\t']))
+        };
+        if marker("---") && offset > start {
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                offset: start,
+                line: start_line,
+            });
+            start = offset;
+            start_line = line;
+        }
+        offset += raw.len();
+        line += 1;
+        if marker("...") {
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                offset: start,
+                line: start_line,
+            });
+            start = offset;
+            start_line = line;
+        }
+    }
+    if start < text.len() {
+        chunks.push(Chunk {
+            text: &text[start..],
+            offset: start,
+            line: start_line,
+        });
+    }
+    chunks
+}
+
+fn scan_yaml(path: &Path, text: &str, env: &HashMap<String, String>) -> Result<Vec<Found>, Error> {
+    let mut found = Vec::new();
+    for chunk in documents(text) {
+        let value: Value = match yaml_serde::from_str(chunk.text) {
+            Ok(value) => value,
+            Err(e) => {
+                // A document of only comments or a bare `...` is empty, not an error.
+                if chunk
+                    .text
+                    .lines()
+                    .map(|l| l.trim().trim_start_matches('\u{feff}'))
+                    .all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+                {
+                    continue;
+                }
+                return Err(Error::NotYaml {
+                    path: path.to_path_buf(),
+                    line: chunk.line + e.location().map_or(1, |l| l.line()) - 1,
+                    message: strip_location(&e.to_string()),
+                });
+            }
+        };
+        if value.is_null() {
+            continue;
+        }
+        let doc = Document::new(chunk.text).map_err(|e| Error::NotYaml {
+            path: path.to_path_buf(),
+            line: chunk.line,
+            message: e.to_string(),
+        })?;
+        let compose = value.get("services").is_some_and(Value::is_mapping);
+        let mut walker = Walker {
+            path,
+            chunk: &chunk,
+            doc: &doc,
+            env,
+            compose,
+            seen: HashSet::new(),
+            found: Vec::new(),
+        };
+        walker.walk(&value, &mut Vec::new())?;
+        found.extend(walker.found);
+    }
+    Ok(found)
+}
+
+/// `yaml_serde` ends its messages with ` at line L column C`; the line is reported separately.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+struct Walker<'a> {
+    path: &'a Path,
+    chunk: &'a Chunk<'a>,
+    doc: &'a Document,
+    env: &'a HashMap<String, String>,
+    compose: bool,
+    /// Spans already reported (an alias reaches its anchor's span again).
+    seen: HashSet<usize>,
+    found: Vec<Found>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, value: &Value, route: &mut Vec<Component<'static>>) -> Result<(), Error> {
+        match value {
+            Value::Mapping(map) => {
+                for (key, child) in map {
+                    let Some(key) = key.as_str() else { continue };
+                    route.push(Component::Key(key.to_owned().into()));
+                    if key == "image" {
+                        match child {
+                            Value::String(text) => self.image(value, route, text)?,
+                            Value::Mapping(pair) if pair.get("repository").is_some() => {
+                                self.pair(value, route, child)?;
+                            }
+                            _ => self.walk(child, route)?,
+                        }
+                    } else {
+                        self.walk(child, route)?;
+                    }
+                    route.pop();
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    route.push(Component::Index(i));
+                    self.walk(child, route)?;
+                    route.pop();
+                }
+            }
+            Value::Tagged(tagged) => self.walk(&tagged.value, route)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn scalar(&self, route: &[Component<'static>]) -> Result<Scalar, Error> {
+        let located = self
+            .doc
+            .query_exact(&Route::from(route.to_vec()))
+            .ok()
+            .flatten()
+            .ok_or_else(|| Error::NotYaml {
+                path: self.path.to_path_buf(),
+                line: self.chunk.line,
+                message: format!("cannot locate the value at {}", display_route(route)),
+            })?;
+        let (start, end) = located.location.byte_span;
+        let ((row, column), _) = located.location.point_span;
+        let raw = &self.chunk.text[start..end];
+        let style = style_of(raw);
+        Ok(Scalar {
+            span: self.chunk.offset + start..self.chunk.offset + end,
+            style,
+            line: self.chunk.line + row,
+            column: column + 1,
+        })
+    }
+
+    fn image(
+        &mut self,
+        parent: &Value,
+        route: &[Component<'static>],
+        text: &str,
+    ) -> Result<(), Error> {
+        let scalar = self.scalar(route)?;
+        if !self.seen.insert(scalar.span.start) {
+            return Ok(());
+        }
+        let name = pin_name(parent, route);
+        self.push(
+            scalar.line,
+            scalar.column,
+            name,
+            text.to_owned(),
+            Site::Value(scalar),
+        );
+        Ok(())
+    }
+
+    fn pair(
+        &mut self,
+        parent: &Value,
+        route: &[Component<'static>],
+        pair: &Value,
+    ) -> Result<(), Error> {
+        let field = |key: &str| -> Result<Option<(Scalar, String)>, Error> {
+            match pair.get(key) {
+                Some(Value::String(s)) => {
+                    let mut r = route.to_vec();
+                    r.push(Component::Key(key.to_owned().into()));
+                    Ok(Some((self.scalar(&r)?, s.clone())))
+                }
+                Some(Value::Number(_)) => {
+                    // `tag: 1.25` reads as a number; its text is what Helm renders.
+                    let mut r = route.to_vec();
+                    r.push(Component::Key(key.to_owned().into()));
+                    let scalar = self.scalar(&r)?;
+                    let raw = self.chunk_text(&scalar).to_owned();
+                    Ok(Some((scalar, raw)))
+                }
+                _ => Ok(None),
+            }
+        };
+        let Some((repository, repo_text)) = field("repository")? else {
+            return Ok(());
+        };
+        let registry = field("registry")?.map(|(_, s)| s).filter(|s| !s.is_empty());
+        let tag = field("tag")?;
+        let digest = field("digest")?;
+        if !self.seen.insert(repository.span.start) {
+            return Ok(());
+        }
+        let mut written = match registry {
+            Some(registry) => format!("{registry}/{repo_text}"),
+            None => repo_text,
+        };
+        if let Some((_, tag)) = &tag
+            && !tag.is_empty()
+        {
+            written = format!("{written}:{tag}");
+        }
+        let digest_text = digest.as_ref().map(|(_, d)| d.clone()).unwrap_or_default();
+        if !digest_text.is_empty() && !written.contains('@') {
+            written = format!("{written}@{digest_text}");
+        }
+        let pinned = written.contains('@');
+        let at = tag
+            .as_ref()
+            .map(|(s, _)| s.clone())
+            .unwrap_or_else(|| repository.clone());
+        let name = pin_name(parent, route);
+        self.push(
+            at.line,
+            at.column,
+            name,
+            written,
+            Site::Pair {
+                repository,
+                tag: tag.map(|(s, _)| s),
+                digest: digest.map(|(s, _)| s),
+                pinned,
+            },
+        );
+        Ok(())
+    }
+
+    fn chunk_text(&self, scalar: &Scalar) -> &str {
+        &self.chunk.text[scalar.span.start - self.chunk.offset..scalar.span.end - self.chunk.offset]
+    }
+
+    fn push(&mut self, line: usize, column: usize, name: String, written: String, site: Site) {
+        let expanded = if self.compose {
+            interpolate::expand(&written, self.env)
+        } else {
+            Ok(written.clone())
+        };
+        self.found.push(Found {
+            file: self.path.to_path_buf(),
+            line,
+            column,
+            name,
+            written,
+            expanded,
+            site,
+        });
+    }
+}
+
+fn display_route(route: &[Component<'_>]) -> String {
+    route
+        .iter()
+        .map(|c| match c {
+            Component::Key(k) => k.to_string(),
+            Component::Index(i) => i.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn style_of(raw: &str) -> Style {
+    if raw.contains(['\n', '\r']) {
+        return Style::Other;
+    }
+    if let Some(inner) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        return if inner.contains('\'') {
+            Style::Other
+        } else {
+            Style::Single
+        };
+    }
+    if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        return if inner.contains(['\\', '"']) {
+            Style::Other
+        } else {
+            Style::Double
+        };
+    }
+    if raw.starts_with(['|', '>', '&', '!', '*']) {
+        return Style::Other;
+    }
+    Style::Plain
+}
+
+/// The pins-file variable for an image at `route` in `parent`: a container's `name`, a compose
+/// service's name, else the keys leading to it (`server.image` → `SERVER_IMAGE`).
+fn pin_name(parent: &Value, route: &[Component<'_>]) -> String {
+    let keys: Vec<&str> = route
+        .iter()
+        .filter_map(|c| match c {
+            Component::Key(k) if k != "<<" => Some(k.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let base = if let Some(name) = parent.get("name").and_then(Value::as_str) {
+        name.to_owned()
+    } else if keys.len() >= 3 && keys[0] == "services" {
+        keys[1].to_owned()
+    } else {
+        keys[..keys.len().saturating_sub(1)].join("_")
+    };
+    variable_name(&base)
+}
+
+/// `base` as an environment variable ending in `_IMAGE`.
+pub fn variable_name(base: &str) -> String {
+    let mut name = String::new();
+    for c in base.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        };
+        if !(c == '_' && (name.is_empty() || name.ends_with('_'))) {
+            name.push(c);
+        }
+    }
+    let name = name.trim_end_matches('_').to_owned();
+    if name.is_empty() {
+        "IMAGE".to_owned()
+    } else if name.ends_with("_IMAGE") || name == "IMAGE" {
+        name
+    } else {
+        format!("{name}_IMAGE")
+    }
+}
+
+/// `.env` files: each `NAME_IMAGE=value` line (`export ` allowed, values quoted or not, `#`
+/// comments after an unquoted value).
+fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for (n, raw) in text.split_inclusive('\n').enumerate() {
+        let line_start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let line = if n == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
+        let bom = if n == 0 && raw.starts_with('\u{feff}') {
+            3
+        } else {
+            0
+        };
+        let trimmed = line.trim_start();
+        let mut pos = bom + (line.len() - trimmed.len());
+        let body = match trimmed.strip_prefix("export ") {
+            Some(rest) => {
+                pos += "export ".len() + (rest.len() - rest.trim_start().len());
+                rest.trim_start()
+            }
+            None => trimmed,
+        };
+        if body.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = body.split_once('=') else {
+            continue;
+        };
+        let key = key.trim_end();
+        if !key.ends_with("_IMAGE") || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let value_start = pos + body.len() - value.len();
+        let leading = value.len() - value.trim_start().len();
+        let value = value.trim_start();
+        let start = value_start + leading;
+        let (span_len, style, written) = if let Some(rest) = value.strip_prefix('\'') {
+            match rest.find('\'') {
+                Some(end) => (end + 2, Style::Single, rest[..end].to_owned()),
+                None => continue,
+            }
+        } else if let Some(rest) = value.strip_prefix('"') {
+            match rest.find('"') {
+                Some(end) if !rest[..end].contains('\\') => {
+                    (end + 2, Style::Double, rest[..end].to_owned())
+                }
+                _ => continue,
+            }
+        } else {
+            let end = value.find(" #").unwrap_or(value.len());
+            let v = value[..end].trim_end();
+            (v.len(), Style::Plain, v.to_owned())
+        };
+        if written.is_empty() {
+            continue;
+        }
+        let span = line_start + start..line_start + start + span_len;
+        let scalar = Scalar {
+            span,
+            style,
+            line: n + 1,
+            column: start - bom + 1,
+        };
+        let expanded = if style == Style::Single {
+            Ok(written.clone())
+        } else {
+            interpolate::expand(&written, env)
+        };
+        found.push(Found {
+            file: path.to_path_buf(),
+            line: n + 1,
+            column: scalar.column,
+            name: key.to_owned(),
+            written,
+            expanded,
+            site: Site::Value(scalar),
+        });
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn images(name: &str, text: &str) -> Vec<(usize, String, String)> {
+        scan(Path::new(name), text, &HashMap::new())
+            .expect("scan")
+            .into_iter()
+            .map(|f| (f.line, f.name, f.written))
+            .collect()
+    }
+
+    #[test]
+    fn compose_services_anchors_and_merges_are_found_once() {
+        let text = "x-base: &base\n  image: redis:7\nservices:\n  cache:\n    <<: *base\n  web:\n    image: &web 'nginx:1.25' # ops\n  web2:\n    image: *web\n";
+        assert_eq!(
+            images("compose.yml", text),
+            vec![
+                (2, "X_BASE_IMAGE".into(), "redis:7".into()),
+                (7, "WEB_IMAGE".into(), "nginx:1.25".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn kubernetes_documents_are_read_one_by_one() {
+        let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: ghcr.io/a/app:1.0\n---\n# second\nkind: Job\nspec:\n  template:\n    spec:\n      initContainers: [{name: init, image: \"busybox:1.36\"}]\n";
+        assert_eq!(
+            images("k8s.yaml", text),
+            vec![
+                (6, "APP_IMAGE".into(), "ghcr.io/a/app:1.0".into()),
+                (13, "INIT_IMAGE".into(), "busybox:1.36".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn helm_pairs_join_registry_repository_and_tag() {
+        let text = "image:\n  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.25.3\n  digest: \"\"\nserver:\n  image:\n    repository: quay.io/prom/prometheus\n    tag: \"v2.48.1\"\n";
+        assert_eq!(
+            images("values.yaml", text),
+            vec![
+                (4, "IMAGE".into(), "docker.io/bitnami/nginx:1.25.3".into()),
+                (
+                    9,
+                    "SERVER_IMAGE".into(),
+                    "quay.io/prom/prometheus:v2.48.1".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn env_files_give_their_image_variables() {
+        let text = "\u{feff}# pins\r\nexport DB_IMAGE=\"postgres:16\"\r\nOTHER=1\r\nAPP_IMAGE=ghcr.io/a/app:1.0 # note\r\n";
+        let found = scan(Path::new("prod.env"), text, &HashMap::new()).expect("scan");
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| match &f.site {
+                Site::Value(s) => (f.line, f.name.as_str(), &text[s.span.clone()]),
+                Site::Pair { .. } => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "DB_IMAGE", "\"postgres:16\""),
+                (4, "APP_IMAGE", "ghcr.io/a/app:1.0"),
+            ]
+        );
+    }
+
+    #[test]
+    fn block_scalars_are_text_and_tabs_are_errors() {
+        let text = "data:\n  notes: |\n    image: nginx:latest\nimage: app:1\n";
+        assert_eq!(
+            images("x.yaml", text),
+            vec![(4, "IMAGE".into(), "app:1".into())]
+        );
+        let err = scan(Path::new("bad.yaml"), "a:\n\tb: 1\n", &HashMap::new()).expect_err("tab");
+        assert!(err.to_string().contains("bad.yaml:2"), "{err}");
+    }
+
+    #[test]
+    fn names_become_variables() {
+        assert_eq!(variable_name("edge-events"), "EDGE_EVENTS_IMAGE");
+        assert_eq!(variable_name("DB_IMAGE"), "DB_IMAGE");
+        assert_eq!(variable_name(""), "IMAGE");
+        assert_eq!(variable_name("server_image"), "SERVER_IMAGE");
+    }
+}
