@@ -264,8 +264,17 @@ pub fn lines(values: &[String]) -> impl Iterator<Item = String> + '_ {
 pub struct PinImagesArgs {
     /// `resolve` (pin tags to digests: a pins file and/or the files rewritten), `check` (production
     /// files follow the release rules) or `verify` (a pins file still matches the registries).
-    #[arg(env = "RELKIT_MODE", value_name = "MODE")]
-    pub mode: String,
+    #[arg(value_name = "MODE")]
+    pub mode: Option<String>,
+
+    /// The mode, as a flag (what the action passes).
+    #[arg(
+        long = "mode",
+        env = "RELKIT_MODE",
+        value_name = "MODE",
+        hide_short_help = true
+    )]
+    pub mode_flag: Option<String>,
 
     /// Deploy files to resolve: compose files, Kubernetes manifests, Helm values, `.env` files.
     /// Globs relative to the working directory, one per line (repeat the flag or put several

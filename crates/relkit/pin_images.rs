@@ -20,10 +20,16 @@ enum Mode {
 }
 
 pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
-    let mode = match args.mode.trim() {
+    let mode = given(args.mode.or(args.mode_flag)).unwrap_or_default();
+    let mode = match mode.trim() {
         "resolve" => Mode::Resolve,
         "check" => Mode::Check,
         "verify" => Mode::Verify,
+        "" => {
+            return Err(Failure::bad_input(
+                "say which mode: resolve, check or verify (`relkit pin-images check`)",
+            ));
+        }
         other => {
             return Err(Failure::bad_input(format!(
                 "mode {other:?} is not one of resolve, check, verify"
@@ -74,7 +80,7 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
                     "resolve writes a pins file (--pins-file), rewrites the files (--write), or both: say which",
                 ));
             }
-            let targets = files(&patterns, &base, "files").map_err(|e| one(&e, reporter))?;
+            let targets = files(&patterns, &base, "files").map_err(|e| one(e, reporter))?;
             let resolution = runtime
                 .block_on(resolve(&targets, &options, args.write))
                 .map_err(|p| problems(&p, reporter))?;
@@ -101,16 +107,19 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
                 .iter()
                 .map(|c| c.path.display().to_string())
                 .collect();
-            reporter.set_output("pins", &resolution.pins_file)?;
-            reporter.set_output(
-                "pins-file",
-                &pins_file
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-            )?;
-            reporter.set_output("changed-files", &changed.join("\n"))?;
-            reporter.set_output("images", &resolution.pins.len().to_string())?;
-            Ok(())
+            let pins_file = pins_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let images = resolution.pins.len().to_string();
+            outputs(
+                reporter,
+                &[
+                    ("pins", &resolution.pins_file),
+                    ("pins-file", &pins_file),
+                    ("changed-files", &changed.join("\n")),
+                    ("images", &images),
+                ],
+            )
         }
         Mode::Check => {
             let mut patterns: Vec<String> = lines(&args.production_files).collect();
@@ -123,7 +132,7 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
                 ));
             }
             let targets =
-                files(&patterns, &base, "production-files").map_err(|e| one(&e, reporter))?;
+                files(&patterns, &base, "production-files").map_err(|e| one(e, reporter))?;
             let report = runtime
                 .block_on(check(
                     &targets,
@@ -147,19 +156,8 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
 }
 
 /// One problem: annotated at its file and line when it has them.
-fn one(error: &Error, reporter: &mut Reporter) -> Failure {
-    problems(&Problems(vec![clone_message(error)]), reporter)
-}
-
-fn clone_message(error: &Error) -> Error {
-    Error::PinsFile {
-        path: error
-            .location()
-            .map(|(p, _)| p.to_path_buf())
-            .unwrap_or_default(),
-        line: error.location().map_or(0, |(_, l)| l),
-        message: chain(error),
-    }
+fn one(error: Error, reporter: &mut Reporter) -> Failure {
+    problems(&Problems(vec![error]), reporter)
 }
 
 /// Every problem as an annotation at its file and line, then one failure that counts them.
@@ -195,6 +193,27 @@ fn problems(problems: &Problems, reporter: &mut Reporter) -> Failure {
     } else {
         Failure::failed(message)
     }
+}
+
+/// Every output of the action, so a workflow can read any of them after any mode: `given`, the
+/// rest empty.
+fn outputs(reporter: &mut Reporter, given: &[(&str, &str)]) -> Result<(), Failure> {
+    for name in [
+        "images",
+        "errors",
+        "warnings",
+        "drifted",
+        "pins",
+        "pins-file",
+        "changed-files",
+    ] {
+        let value = given
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v);
+        reporter.set_output(name, value)?;
+    }
+    Ok(())
 }
 
 fn cell(text: &str) -> String {
@@ -279,9 +298,14 @@ fn show_report(report: &Report, reporter: &mut Reporter) -> Result<(), Failure> 
     }
     reporter.append_summary(&table)?;
     let errors = report.errors();
-    reporter.set_output("images", &report.images.to_string())?;
-    reporter.set_output("errors", &errors.to_string())?;
-    reporter.set_output("warnings", &(report.findings.len() - errors).to_string())?;
+    outputs(
+        reporter,
+        &[
+            ("images", &report.images.to_string()),
+            ("errors", &errors.to_string()),
+            ("warnings", &(report.findings.len() - errors).to_string()),
+        ],
+    )?;
     if errors > 0 {
         return Err(Failure::failed(format!(
             "{errors} of {} images in production files break the release rules",
@@ -343,7 +367,13 @@ fn show_verified(
         ));
     }
     reporter.append_summary(&table)?;
-    reporter.set_output("drifted", &drifted.to_string())?;
+    outputs(
+        reporter,
+        &[
+            ("images", &verified.len().to_string()),
+            ("drifted", &drifted.to_string()),
+        ],
+    )?;
     if drifted > 0 {
         return Err(Failure::failed(format!(
             "{drifted} of {} pins in {} no longer match their registry",

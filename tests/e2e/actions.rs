@@ -152,6 +152,8 @@ fn no_script_interpolates_an_expression() {
 fn required(action: &str) -> &'static [(&'static str, &'static str)] {
     match action {
         "create-release" => &[("prerelease", "auto"), ("forge", "local"), ("token", "")],
+        // Checks the deploy file the test writes, without a registry.
+        "pin-images" => &[("production-files", "deploy/*.yml"), ("offline", "true")],
         _ => &[],
     }
 }
@@ -187,6 +189,11 @@ fn default_env(
 #[test]
 fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestResult {
     let repo = scenario::product();
+    std::fs::create_dir_all(repo.path().join("deploy"))?;
+    std::fs::write(
+        repo.path().join("deploy/compose.yml"),
+        "services:\n  app:\n    image: ghcr.io/acme/app:v1.2.3\n",
+    )?;
     for (name, action) in actions() {
         let (id, env) = relkit_step(&name, &action);
         let runner = Runner::github();

@@ -335,3 +335,283 @@ fn resolve_check_and_verify_with_basic_auth() {
 fn resolve_check_and_verify_with_token_auth() {
     all_three_modes(Auth::token(USER, PASSWORD));
 }
+
+/// Every file's bytes, to show a failed run wrote nothing.
+fn snapshot(project: &Project) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![project.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(project.path())
+                    .expect("inside")
+                    .display()
+                    .to_string();
+                files.push((name, std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+const RESOLVE: [&str; 7] = [
+    "pin-images",
+    "resolve",
+    "--files",
+    "compose.yml\nk8s/*.yaml\nhelm/values.yaml",
+    "--pins-file",
+    "pins/v1.2.3.env",
+    "--write",
+];
+
+#[test]
+fn an_image_the_registry_lacks_is_named_with_its_file_and_line_and_nothing_is_written() {
+    let registry = Registry::start(Auth::Open);
+    seed(&registry);
+    let project = Project::new(&registry, PASSWORD);
+    deploy_files(&project);
+    let compose = project
+        .read("compose.yml")
+        .replace("team/web:2.0.0", "team/web:9.9.9");
+    project.write("compose.yml", &compose);
+    let before = snapshot(&project);
+    let out = project.relkit(&Runner::github(), &RESOLVE).expect_code(2);
+    let errors = out.errors();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!(
+        errors[0].properties.get("file").map(String::as_str),
+        Some("compose.yml")
+    );
+    assert_eq!(
+        errors[0].properties.get("line").map(String::as_str),
+        Some("12")
+    );
+    assert!(
+        errors[0].data.contains("team/web:9.9.9"),
+        "{}",
+        errors[0].data
+    );
+    assert!(errors[0].data.contains("not found"), "{}", errors[0].data);
+    assert_eq!(snapshot(&project), before, "no file was touched");
+}
+
+#[test]
+fn wrong_credentials_name_the_registry_and_never_the_secret() {
+    let registry = Registry::start(Auth::basic(USER, PASSWORD));
+    seed(&registry);
+    let wrong = "not-the-password-4711";
+    let project = Project::new(&registry, wrong);
+    deploy_files(&project);
+    let before = snapshot(&project);
+    let out = project.relkit(&Runner::github(), &RESOLVE).expect_code(2);
+    let first = &out.errors()[0];
+    assert!(
+        first
+            .data
+            .contains(&format!("the registry {}", project.host)),
+        "{}",
+        first.data
+    );
+    assert!(first.data.contains("401"), "{}", first.data);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains(wrong) && !text.contains(PASSWORD),
+            "no secret: {text}"
+        );
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{wrong}"));
+        assert!(!text.contains(&encoded), "not even encoded");
+    }
+    assert_eq!(snapshot(&project), before);
+}
+
+#[test]
+fn a_registry_that_is_down_is_reported_after_retries() {
+    let mut registry = Registry::start(Auth::Open);
+    let project = Project::new(&registry, PASSWORD);
+    deploy_files(&project);
+    registry.stop();
+    let before = snapshot(&project);
+    let out = project.relkit(&Runner::github(), &RESOLVE).expect_code(1);
+    let first = &out.errors()[0];
+    assert!(
+        first.data.contains("could not be reached") && first.data.contains("attempts"),
+        "{}",
+        first.data
+    );
+    assert_eq!(snapshot(&project), before);
+}
+
+#[test]
+fn bad_input_stops_before_any_request() {
+    let registry = Registry::start(Auth::Open);
+    let project = Project::new(&registry, PASSWORD);
+    project.write("compose.yml", "services:\n  a:\n    image: Team/App:1.0\n  b:\n    image: \"app:${TAG:?set TAG}\"\n  c:\n    image: \"nginx@sha256:\"\n");
+    project.write("broken.yaml", "services:\n\tweb:\n    image: nginx:1\n");
+    let before = snapshot(&project);
+    let runner = Runner::github();
+    let out = project
+        .relkit(
+            &runner,
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "*.yaml\ncompose.yml",
+                "--write",
+            ],
+        )
+        .expect_code(2);
+    let located: Vec<(String, String)> = out
+        .errors()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.properties.get("file")?.clone(),
+                e.properties.get("line")?.clone(),
+            ))
+        })
+        .collect();
+    assert_eq!(
+        located,
+        [("broken.yaml", "2")].map(|(f, l)| (f.to_owned(), l.to_owned())),
+        "a file that is not YAML stops the run first: {:#?}",
+        out.errors()
+    );
+    project.write("broken.yaml", "services: {}\n");
+    let out = project
+        .relkit(
+            &runner,
+            &["pin-images", "resolve", "--files", "compose.yml", "--write"],
+        )
+        .expect_code(2);
+    let messages: Vec<String> = out.errors().iter().map(|e| e.data.clone()).collect();
+    assert!(messages[0].contains("upper-case"), "{messages:#?}");
+    assert!(
+        messages[1].contains("TAG") && messages[1].contains("set TAG"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[2].contains("nothing follows '@'") || messages[2].contains("digest"),
+        "{messages:#?}"
+    );
+    assert!(
+        registry.access_log("").is_empty()
+            || !registry
+                .access_log("")
+                .iter()
+                .any(|l| l.contains("/manifests/")),
+        "no registry request"
+    );
+    let _ = before;
+
+    for (args, message) in [
+        (
+            &["pin-images", "pin"][..],
+            "mode \"pin\" is not one of resolve, check, verify",
+        ),
+        (
+            &["pin-images", "resolve", "--files", "compose.yml"][..],
+            "say which",
+        ),
+        (
+            &["pin-images", "resolve", "--pins-file", "p.env"][..],
+            "resolve needs --files",
+        ),
+        (
+            &["pin-images", "check", "--production-files", "deploy/*.yml"][..],
+            "matches no file",
+        ),
+        (&["pin-images", "verify"][..], "verify needs --pins-file"),
+        (
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "compose.yml",
+                "--write",
+                "--concurrency",
+                "0",
+            ][..],
+            "--concurrency \"0\"",
+        ),
+    ] {
+        let out = project.relkit(&Runner::github(), args).expect_code(2);
+        let errors = out.errors();
+        assert_eq!(errors.len(), 1, "{args:?}: {errors:#?}");
+        assert!(
+            errors[0].data.contains(message),
+            "{args:?}: {}",
+            errors[0].data
+        );
+    }
+}
+
+/// The playbooks' rule: production gets full releases. `check` fails on `:latest`, pre-release
+/// and commit tags with an annotation at each, passes on release tags and digests, and warns when
+/// a digest is one platform's manifest inside a multi-platform index.
+#[test]
+fn check_holds_production_files_to_the_release_rules() {
+    let registry = Registry::start(Auth::Open);
+    let index = registry.push_index("team/edge", "3.1.0");
+    let h = registry.host().to_owned();
+    let project = Project::new(&registry, PASSWORD);
+    let platform = &index.platforms[1].1.digest;
+    project.write(
+        "deploy/prod.yml",
+        &format!("services:\n  app:\n    image: ghcr.io/acme/app:latest\n  rc:\n    image: ghcr.io/acme/app:v1.3.0-rc.2\n  pre:\n    image: ghcr.io/acme/app:pre-latest\n  sha:\n    image: ghcr.io/acme/app:abc1234\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  arm:\n    image: {h}/team/edge:3.1.0@{platform}\n"),
+    );
+    let runner = Runner::github();
+    let out = project
+        .relkit(
+            &runner,
+            &["pin-images", "check", "--production-files", "deploy/*.yml"],
+        )
+        .expect_code(1);
+    let found: Vec<(String, String, String)> = out
+        .commands()
+        .into_iter()
+        .filter(|c| c.properties.contains_key("line"))
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.properties["line"].clone(),
+                c.properties.get("title").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want = [
+        ("error", "3", "pin-images: latest"),
+        ("error", "5", "pin-images: pre-release"),
+        ("error", "7", "pin-images: pre-release"),
+        ("error", "9", "pin-images: commit-tag"),
+        ("warning", "13", "pin-images: platform-manifest"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(found, want, "{}", out.stdout);
+    assert_eq!(runner.output("errors"), "4");
+    assert_eq!(runner.output("warnings"), "1");
+    let summary = runner.summary();
+    assert!(
+        summary.contains("| rule |") && summary.contains("`deploy/prod.yml`"),
+        "{summary}"
+    );
+
+    // Full release tags and the index digest pass.
+    project.write(
+        "deploy/prod.yml",
+        &format!("services:\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  edge:\n    image: {h}/team/edge:3.1.0@{}\n", index.digest),
+    );
+    let runner = Runner::github();
+    project
+        .relkit(
+            &runner,
+            &["pin-images", "check", "--production-files", "deploy/*.yml"],
+        )
+        .expect_code(0);
+    assert_eq!(runner.output("errors"), "0");
+}
