@@ -216,6 +216,15 @@ fn outputs(reporter: &mut Reporter, given: &[(&str, &str)]) -> Result<(), Failur
     Ok(())
 }
 
+/// `1 file`, `2 files`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
@@ -263,9 +272,9 @@ fn show_report(report: &Report, reporter: &mut Reporter) -> Result<(), Failure> 
     let mut table = String::from("### Production images\n\n");
     if report.findings.is_empty() {
         table.push_str(&format!(
-            "{} images in {} files follow the release rules.\n",
-            report.images,
-            report.files.len()
+            "{} in {} follow the release rules.\n",
+            count(report.images, "image"),
+            count(report.files.len(), "file")
         ));
     } else {
         table.push_str("| | file | line | image | rule | what to do |\n| --- | --- | ---: | --- | --- | --- |\n");
@@ -314,9 +323,9 @@ fn show_report(report: &Report, reporter: &mut Reporter) -> Result<(), Failure> 
         .with_hint("production gets full release tags, pinned by digest: no :latest, no pre-release, no commit tags"));
     }
     reporter.info(&format!(
-        "{} images in {} files follow the release rules",
-        report.images,
-        report.files.len()
+        "{} in {} follow the release rules",
+        count(report.images, "image"),
+        count(report.files.len(), "file")
     ))?;
     Ok(())
 }
