@@ -162,20 +162,7 @@ fn all_three_modes(auth: Auth) {
 
     // resolve: a pins file and the files rewritten in place.
     let runner = Runner::github();
-    project
-        .relkit(
-            &runner,
-            &[
-                "pin-images",
-                "resolve",
-                "--files",
-                "compose.yml\nk8s/*.yaml\nhelm/values.yaml",
-                "--pins-file",
-                "pins/v1.2.3.env",
-                "--write",
-            ],
-        )
-        .expect_code(0);
+    project.relkit(&runner, &RESOLVE).expect_code(0);
     for (file, original) in &before {
         let after = project.read(file);
         assert_ne!(&after, original, "{file} was rewritten");
@@ -245,20 +232,7 @@ fn all_three_modes(auth: Auth) {
 
     // A re-run converges: every image is pinned already, nothing is written.
     let runner = Runner::github();
-    let again = project
-        .relkit(
-            &runner,
-            &[
-                "pin-images",
-                "resolve",
-                "--files",
-                "compose.yml\nk8s/*.yaml\nhelm/values.yaml",
-                "--pins-file",
-                "pins/v1.2.3.env",
-                "--write",
-            ],
-        )
-        .expect_code(0);
+    let again = project.relkit(&runner, &RESOLVE).expect_code(0);
     assert!(
         again.stdout.contains("nothing to write"),
         "{}",

@@ -135,23 +135,8 @@ fn rewriting_changes_the_image_values_and_nothing_else() {
         let text = read(&file.path);
         let path = Path::new(&file.path);
         let found = scan(path, &text, &expected.env).expect("scan");
-        let mut pins: Vec<Pin> = found
-            .iter()
-            .filter_map(|f| {
-                let reference: Reference = f.expanded.as_deref().ok()?.parse().ok()?;
-                let digest = reference
-                    .digest()
-                    .cloned()
-                    .unwrap_or_else(|| Digest::sha256(reference.to_string().as_bytes()));
-                Some(Pin {
-                    pinned: String::new(),
-                    found: f.clone(),
-                    reference,
-                    digest,
-                    rewrite: Rewrite::None,
-                })
-            })
-            .collect();
+        // A made-up digest for each tag; a pinned image keeps its own.
+        let mut pins = pins_for(&found, |r| Some(Digest::sha256(r.to_string().as_bytes())));
         // A Helm pair without a tag cannot be pinned in place (the chart's appVersion names the
         // tag): the whole file is refused, naming it, and is rewritten once it is left out.
         let tagless = |p: &Pin| {
@@ -221,20 +206,7 @@ fn rewriting_changes_the_image_values_and_nothing_else() {
             }
         }
         // A second pass changes nothing: the same content is a no-op.
-        let mut pins2: Vec<Pin> = again
-            .iter()
-            .filter_map(|f| {
-                let reference: Reference = f.expanded.as_deref().ok()?.parse().ok()?;
-                let digest = reference.digest().cloned()?;
-                Some(Pin {
-                    pinned: String::new(),
-                    found: f.clone(),
-                    reference,
-                    digest,
-                    rewrite: Rewrite::None,
-                })
-            })
-            .collect();
+        let mut pins2 = pins_for(&again, |_| None);
         let mut refs: Vec<&mut Pin> = pins2.iter_mut().collect();
         assert_eq!(
             rewrite(&after, &mut refs).expect("rewrite"),
@@ -244,6 +216,27 @@ fn rewriting_changes_the_image_values_and_nothing_else() {
         );
     }
     assert!(rewritten >= 40, "{rewritten} values rewritten");
+}
+
+/// A pin for each image that expands to a reference: its own digest, else `digest_of` it.
+fn pins_for(found: &[Found], digest_of: impl Fn(&Reference) -> Option<Digest>) -> Vec<Pin> {
+    found
+        .iter()
+        .filter_map(|f| {
+            let reference: Reference = f.expanded.as_deref().ok()?.parse().ok()?;
+            let digest = reference
+                .digest()
+                .cloned()
+                .or_else(|| digest_of(&reference))?;
+            Some(Pin {
+                pinned: String::new(),
+                found: f.clone(),
+                reference,
+                digest,
+                rewrite: Rewrite::None,
+            })
+        })
+        .collect()
 }
 
 /// The lines of the images `rewrite` refuses to write in place.
