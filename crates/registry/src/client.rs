@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -81,7 +81,13 @@ pub struct Client {
     transport: Transport,
     options: Options,
     registries: Mutex<HashMap<String, Registry>>,
+    /// One token fetch at a time per registry and scope: requests that need the same token
+    /// while it is being fetched wait for it instead of fetching their own.
+    token_gates: Mutex<HashMap<(String, String), Gate>>,
 }
+
+/// Held while a token for one registry and scope is fetched.
+type Gate = Arc<tokio::sync::Mutex<()>>;
 
 /// The access a request needs, as token scopes.
 type Scopes = Vec<String>;
@@ -100,6 +106,7 @@ impl Client {
             transport: Transport::new(options.policy)?,
             options,
             registries: Mutex::new(HashMap::new()),
+            token_gates: Mutex::new(HashMap::new()),
         })
     }
 
@@ -671,6 +678,14 @@ impl Client {
             }),
             Some(Some(Challenge::Bearer { realm, service })) => {
                 let key = scopes.join(" ");
+                let gate = Arc::clone(
+                    self.token_gates
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .entry((registry.to_owned(), key.clone()))
+                        .or_default(),
+                );
+                let _fetching = gate.lock().await;
                 let cached = self.with_registry(registry, |r| {
                     r.tokens
                         .get(&key)

@@ -106,3 +106,24 @@ async fn resolve_all_keeps_the_order_and_reports_each_failure_on_its_own() {
     assert!(got[1].is_err());
     assert_eq!(got[2].as_ref().expect("b"), &digest(&b.digest));
 }
+
+/// Eight lookups in one repository at once need one token between them: those that find the
+/// fetch under way wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_lookups_share_one_token_fetch_per_scope() {
+    let registry = Registry::start(relkit_testkit::registry::Auth::token("ci", "pw"));
+    let tags: Vec<String> = (0..16).map(|i| format!("1.0.{i}")).collect();
+    for tag in &tags {
+        registry.push_image("svc/api", tag, Format::Oci);
+    }
+    let client = client(&registry);
+    let references: Vec<Reference> = tags
+        .iter()
+        .map(|t| reference(&registry, &format!("svc/api:{t}")))
+        .collect();
+    for got in client.resolve_all(&references).await {
+        got.expect("resolved");
+    }
+    let stats = client.stats()[registry.host()];
+    assert_eq!(stats.token_requests, 1, "{stats:?}");
+}

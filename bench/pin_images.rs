@@ -1,0 +1,945 @@
+//! Benchmark (not a test): what pinning images costs with relkit's registry client, next to the
+//! `skopeo` commands a shell script would run instead, on Debian's `docker-registry` on loopback.
+//! Run with `cargo bench --bench pin_images` (`-- --refs N --rounds N` for another size).
+//!
+//! 1. **Resolve**: N distinct references (tags across N/10 repositories, a few of them
+//!    multi-platform indexes) pinned to digests by one relkit client (`resolve_all`, a fresh
+//!    runtime and client each round, as one `relkit pin-images resolve` process would), and by a
+//!    sequential loop of `skopeo inspect`, one process per reference. Both must give the digest
+//!    that was pushed, for every reference. Median and fastest round of each, and the ratio.
+//! 2. **Requests per reference after auth**, on a token-auth registry: what relkit's client
+//!    counted, less the 401 answers that taught it the challenge; and the token fetches.
+//! 3. **Retag bytes**: a 50 MiB image retagged in its repository by relkit (`retag`) and by
+//!    `skopeo copy`, both through a byte-counting TCP proxy in front of the registry.
+//!
+//! Everything listens on 127.0.0.1; skopeo gets an accept-anything policy and empty
+//! configuration in a temporary directory, so it never reads `/etc/containers` or `$HOME`.
+
+// A benchmark's output is what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use relkit_registry::{Client, Credential, Credentials, Options, Reference, Stats};
+use relkit_testkit::registry::{self, Auth, Format, Registry};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+const USER: &str = "bench-bot";
+const PASSWORD: &str = "bench-pa55word";
+/// References per repository.
+const TAGS_PER_REPOSITORY: usize = 10;
+/// One reference in this many is a two-platform OCI index.
+const INDEX_EVERY: usize = 20;
+/// The retagged image: this many random layers of `LAYER_MIB` MiB.
+const LAYERS: usize = 5;
+const LAYER_MIB: usize = 10;
+const TARGET_RATIO: f64 = 0.1;
+
+fn main() -> ExitCode {
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo bench --bench pin_images [-- [--refs N] [--rounds N] \
+                     [--skopeo PATH]]\n  skopeo: --skopeo, else $RELKIT_SKOPEO, else skopeo on \
+                     PATH, else installed with apt-get";
+
+#[derive(Debug)]
+struct Args {
+    refs: usize,
+    rounds: usize,
+    skopeo: Option<PathBuf>,
+}
+
+impl Args {
+    fn parse(mut raw: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut args = Self {
+            refs: 200,
+            rounds: 5,
+            skopeo: std::env::var_os("RELKIT_SKOPEO").map(PathBuf::from),
+        };
+        while let Some(flag) = raw.next() {
+            let mut value = || raw.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                // `cargo bench` passes `--bench` to every benchmark binary.
+                "--bench" => {}
+                "--refs" => args.refs = count(&flag, &value()?)?,
+                "--rounds" => args.rounds = count(&flag, &value()?)?,
+                "--skopeo" => args.skopeo = Some(PathBuf::from(value()?)),
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(args)
+    }
+}
+
+fn count(flag: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{flag} {value:?}: expected a whole number above 0"))
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    if registry::binary().is_none() {
+        apt_install("docker-registry", "RELKIT_DOCKER_REGISTRY")?;
+    }
+    let skopeo = Skopeo::new(find_skopeo(args.skopeo.as_deref())?)?;
+
+    let open = Registry::start(Auth::Open);
+    let pushed = populate(&open, args.refs);
+    println!(
+        "pin-images: {} references ({} repositories, {} of them multi-platform indexes) on \
+         docker-registry at {}",
+        pushed.len(),
+        args.refs.div_ceil(TAGS_PER_REPOSITORY),
+        pushed.iter().filter(|p| p.index).count(),
+        open.host()
+    );
+    println!("{}", skopeo.version);
+    println!(
+        "skopeo, once per reference: skopeo inspect --tls-verify=false --no-tags --format \
+         '{{{{.Digest}}}}' docker://REF"
+    );
+    println!("relkit: Client::resolve_all (8 at a time) on a current-thread tokio runtime\n");
+
+    resolve(args, &open, &pushed, &skopeo)?;
+    requests_after_auth(args, &skopeo)?;
+    retag_bytes(&open, &skopeo)?;
+    Ok(())
+}
+
+/// One pushed reference: `repository:tag` and the digest the registry stored.
+#[derive(Debug)]
+struct Pushed {
+    name: String,
+    digest: String,
+    index: bool,
+}
+
+/// Pushes `refs` distinct images: `pin/svcNN:1.T.0`, ten tags per repository, alternating OCI
+/// and Docker v2 manifests, every twentieth a two-platform OCI index.
+fn populate(registry: &Registry, refs: usize) -> Vec<Pushed> {
+    (0..refs)
+        .map(|i| {
+            let repository = format!("pin/svc{:02}", i / TAGS_PER_REPOSITORY);
+            let tag = format!("1.{}.0", i % TAGS_PER_REPOSITORY);
+            let index = i % INDEX_EVERY == INDEX_EVERY - 1;
+            let digest = if index {
+                registry.push_index(&repository, &tag).digest
+            } else {
+                let format = if i % 2 == 0 {
+                    Format::Oci
+                } else {
+                    Format::DockerV2
+                };
+                registry.push_image(&repository, &tag, format).digest
+            };
+            Pushed {
+                name: format!("{repository}:{tag}"),
+                digest,
+                index,
+            }
+        })
+        .collect()
+}
+
+fn references(registry: &Registry, pushed: &[Pushed]) -> Result<Vec<Reference>, String> {
+    pushed
+        .iter()
+        .map(|p| {
+            format!("{}/{}", registry.host(), p.name)
+                .parse()
+                .map_err(|e| format!("{}: {e}", p.name))
+        })
+        .collect()
+}
+
+// --- 1. Resolve ---------------------------------------------------------------------------------
+
+fn resolve(
+    args: &Args,
+    registry: &Registry,
+    pushed: &[Pushed],
+    skopeo: &Skopeo,
+) -> Result<(), String> {
+    let n = pushed.len();
+    println!(
+        "1. Resolve {n} references to digests, {} rounds",
+        args.rounds
+    );
+    let references = references(registry, pushed)?;
+    let names: Vec<String> = references.iter().map(ToString::to_string).collect();
+
+    let mut relkit_times = Vec::new();
+    let mut skopeo_times = Vec::new();
+    let mut relkit_requests = 0;
+    let mut skopeo_requests = 0;
+    for round in 0..args.rounds {
+        // Alternate, so that neither tool always runs on a warmer machine.
+        let from = registry.log().len();
+        let resolved = relkit_resolve(&references, Credentials::none())?;
+        relkit_times.push(resolved.elapsed);
+        check(pushed, &resolved.digests, "relkit")?;
+        if round == 0 {
+            relkit_requests = resolved
+                .stats
+                .get(registry.host())
+                .map_or(0, |s| s.requests);
+            let logged = settled_log(registry, from).requests;
+            if logged != relkit_requests {
+                return Err(format!(
+                    "relkit counted {relkit_requests} requests, the registry logged {logged}"
+                ));
+            }
+        }
+
+        let from = registry.log().len();
+        let started = Instant::now();
+        let digests = skopeo.inspect_all(&names, None)?;
+        skopeo_times.push(started.elapsed());
+        check(pushed, &digests, "skopeo inspect")?;
+        if round == 0 {
+            skopeo_requests = settled_log(registry, from).requests;
+        }
+    }
+
+    let warm = warm_resolve(&references, args.rounds)?;
+    let start = process_start(args.rounds)?;
+
+    let per_ref = |requests: u64| requests as f64 / n as f64;
+    println!(
+        "   {:<44} {:>10} {:>10} {:>14}",
+        "", "median", "fastest", "requests/ref"
+    );
+    println!(
+        "   {:<44} {:>10} {:>10} {:>14.2}",
+        "relkit, fresh runtime and client each round",
+        show(median(&relkit_times)),
+        show(fastest(&relkit_times)),
+        per_ref(relkit_requests)
+    );
+    println!(
+        "   {:<44} {:>10} {:>10} {:>14}",
+        "relkit, one client kept across rounds (info)",
+        show(median(&warm)),
+        show(fastest(&warm)),
+        ""
+    );
+    println!(
+        "   {:<44} {:>10} {:>10} {:>14.2}",
+        "skopeo inspect, one process per reference",
+        show(median(&skopeo_times)),
+        show(fastest(&skopeo_times)),
+        per_ref(skopeo_requests)
+    );
+    println!(
+        "   {:<44} {:>10} {:>10}",
+        "(info) one `relkit --version` process",
+        show(median(&start)),
+        show(fastest(&start)),
+    );
+    let ratio = median(&relkit_times).as_secs_f64() / median(&skopeo_times).as_secs_f64();
+    println!(
+        "   ratio relkit/skopeo (medians): {ratio:.4} ({:.0}x faster)   target <= \
+         {TARGET_RATIO}   {}",
+        1.0 / ratio,
+        verdict(ratio <= TARGET_RATIO)
+    );
+    println!(
+        "   digests: relkit and skopeo gave the pushed digest for all {n} references in every \
+         round (indexes: the index digest)\n"
+    );
+    Ok(())
+}
+
+/// What one relkit resolution took, gave and sent.
+#[derive(Debug)]
+struct Resolved {
+    elapsed: Duration,
+    digests: Vec<String>,
+    stats: BTreeMap<String, Stats>,
+}
+
+/// One `relkit pin-images resolve` in miniature: a runtime, a client, `resolve_all`.
+fn relkit_resolve(references: &[Reference], credentials: Credentials) -> Result<Resolved, String> {
+    let started = Instant::now();
+    let runtime = runtime()?;
+    let client = client(credentials)?;
+    let results = runtime.block_on(client.resolve_all(references));
+    let elapsed = started.elapsed();
+    let digests = results
+        .into_iter()
+        .zip(references)
+        .map(|(r, reference)| {
+            r.map(|d| d.to_string())
+                .map_err(|e| format!("relkit could not resolve {reference}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Resolved {
+        elapsed,
+        digests,
+        stats: client.stats(),
+    })
+}
+
+/// `rounds` resolutions on one client, after one to open its connections: the cost of the
+/// requests alone.
+fn warm_resolve(references: &[Reference], rounds: usize) -> Result<Vec<Duration>, String> {
+    let runtime = runtime()?;
+    let client = client(Credentials::none())?;
+    let mut times = Vec::new();
+    for round in 0..=rounds {
+        let started = Instant::now();
+        let results = runtime.block_on(client.resolve_all(references));
+        if round > 0 {
+            times.push(started.elapsed());
+        }
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            return Err(format!("relkit (warm client): {e}"));
+        }
+    }
+    Ok(times)
+}
+
+/// How long the relkit binary takes to start and exit, to set against the skopeo loop's one
+/// process per reference.
+fn process_start(rounds: usize) -> Result<Vec<Duration>, String> {
+    (0..rounds.max(5))
+        .map(|_| {
+            let started = Instant::now();
+            let status = Command::new(env!("CARGO_BIN_EXE_relkit"))
+                .arg("--version")
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| format!("run relkit --version: {e}"))?;
+            if !status.success() {
+                return Err(format!("relkit --version: {status}"));
+            }
+            Ok(started.elapsed())
+        })
+        .collect()
+}
+
+fn check(pushed: &[Pushed], digests: &[String], tool: &str) -> Result<(), String> {
+    for (p, got) in pushed.iter().zip(digests) {
+        if *got != p.digest {
+            return Err(format!(
+                "{tool} resolved {} to {got}, but the registry holds {}",
+                p.name, p.digest
+            ));
+        }
+    }
+    if digests.len() != pushed.len() {
+        return Err(format!(
+            "{tool} gave {} digests for {} references",
+            digests.len(),
+            pushed.len()
+        ));
+    }
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    // What the relkit binary runs its commands on.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("start a tokio runtime: {e}"))
+}
+
+fn client(credentials: Credentials) -> Result<Client, String> {
+    Client::new(Options {
+        credentials,
+        ..Options::default()
+    })
+    .map_err(|e| format!("relkit client: {e}"))
+}
+
+// --- 2. Requests per reference after auth -------------------------------------------------------
+
+fn requests_after_auth(args: &Args, skopeo: &Skopeo) -> Result<(), String> {
+    let registry = Registry::start(Auth::token(USER, PASSWORD));
+    let pushed = populate(&registry, args.refs);
+    let n = pushed.len() as u64;
+    let repositories = args.refs.div_ceil(TAGS_PER_REPOSITORY);
+    println!(
+        "2. Registry requests per reference after auth: token-auth registry, {n} references in \
+         {repositories} repositories, a fresh client"
+    );
+    let references = references(&registry, &pushed)?;
+    let credentials = Credentials::none().with(
+        registry.host(),
+        Credential::Basic {
+            username: USER.to_owned(),
+            password: relkit_registry::Secret::new(PASSWORD),
+        },
+    );
+
+    let from = registry.log().len();
+    let tokens_before = registry.token_requests();
+    let resolved = relkit_resolve(&references, credentials)?;
+    check(&pushed, &resolved.digests, "relkit (token auth)")?;
+    let stats = resolved
+        .stats
+        .get(registry.host())
+        .copied()
+        .unwrap_or_default();
+    let logged = settled_log(&registry, from);
+    let token_fetches = registry.token_requests() - tokens_before;
+    if logged.requests != stats.requests || token_fetches != stats.token_requests {
+        return Err(format!(
+            "relkit counted {} registry and {} token requests; the registry logged {} and the \
+             token server answered {token_fetches}",
+            stats.requests, stats.token_requests, logged.requests
+        ));
+    }
+    let after_auth = stats.requests - logged.unauthorized;
+    let per_ref = after_auth as f64 / n as f64;
+    println!(
+        "   relkit: {} registry requests = {} answered 401 (learning the challenge) + {after_auth} \
+         after auth",
+        stats.requests, logged.unauthorized
+    );
+    println!(
+        "           {per_ref:.2} requests per reference after auth   target 1   {}",
+        verdict(after_auth == n)
+    );
+    println!(
+        "           {} token fetches ({:.2} per repository), {} retries",
+        stats.token_requests,
+        stats.token_requests as f64 / repositories as f64,
+        stats.retries
+    );
+
+    let from = registry.log().len();
+    let tokens_before = registry.token_requests();
+    let names: Vec<String> = references.iter().map(ToString::to_string).collect();
+    let digests = skopeo.inspect_all(&names, Some(&format!("{USER}:{PASSWORD}")))?;
+    check(&pushed, &digests, "skopeo inspect (token auth)")?;
+    let logged = settled_log(&registry, from);
+    let token_fetches = registry.token_requests() - tokens_before;
+    println!(
+        "   skopeo: {} registry requests = {} answered 401 + {} after auth = {:.2} per reference; \
+         {token_fetches} token fetches\n",
+        logged.requests,
+        logged.unauthorized,
+        logged.requests - logged.unauthorized,
+        (logged.requests - logged.unauthorized) as f64 / n as f64
+    );
+    Ok(())
+}
+
+// --- 3. Retag bytes -----------------------------------------------------------------------------
+
+fn retag_bytes(registry: &Registry, skopeo: &Skopeo) -> Result<(), String> {
+    let big = registry.push_image_with_layers(
+        "big",
+        Some("1.0"),
+        Format::Oci,
+        &[LAYER_MIB << 20; LAYERS],
+        None,
+    );
+    let image_bytes: usize = big.blobs.iter().map(|(_, size)| size).sum();
+    let manifest = big.manifest.len() as u64;
+    println!(
+        "3. Retag big:1.0 in its repository: {} of blobs (config + {LAYERS} layers of \
+         {LAYER_MIB} MiB), a {manifest}-byte manifest; bytes through a counting proxy, both ways, \
+         HTTP headers included",
+        bytes(image_bytes as u64)
+    );
+    let proxy = Proxy::start(registry.host())?;
+
+    // relkit
+    let from = registry.log().len();
+    let source: Reference = format!("{}/big:1.0", proxy.addr)
+        .parse()
+        .map_err(|e| format!("big:1.0: {e}"))?;
+    let (retagged, stats) = {
+        let runtime = runtime()?;
+        let client = client(Credentials::none())?;
+        let retagged = runtime
+            .block_on(client.retag(&source, "1.0-copy", false))
+            .map_err(|e| format!("relkit retag: {e}"))?;
+        (retagged, client.stats())
+    };
+    let relkit_wire = proxy.take()?;
+    let relkit_requests = settled_log(registry, from).requests;
+    same_digest(registry, "1.0-copy", &big.digest, "relkit retag")?;
+    if retagged.digest().as_str() != big.digest {
+        return Err(format!(
+            "relkit retag reported {}, the source is {}",
+            retagged.digest(),
+            big.digest
+        ));
+    }
+    let bodies = stats.get(&proxy.addr).copied().unwrap_or_default();
+
+    // skopeo
+    let from = registry.log().len();
+    skopeo.copy(
+        &format!("{}/big:1.0", proxy.addr),
+        &format!("{}/big:1.0-skopeo", proxy.addr),
+    )?;
+    let skopeo_wire = proxy.take()?;
+    let skopeo_requests = settled_log(registry, from).requests;
+    same_digest(registry, "1.0-skopeo", &big.digest, "skopeo copy")?;
+
+    println!(
+        "   {:<32} {:>10} {:>10} {:>10} {:>9}",
+        "", "sent", "received", "total", "requests"
+    );
+    for (name, wire, requests) in [
+        ("relkit retag (big:1.0-copy)", relkit_wire, relkit_requests),
+        ("skopeo copy (big:1.0-skopeo)", skopeo_wire, skopeo_requests),
+    ] {
+        println!(
+            "   {name:<32} {:>10} {:>10} {:>10} {requests:>9}",
+            bytes(wire.sent),
+            bytes(wire.received),
+            bytes(wire.total())
+        );
+    }
+    // A layer read or written would show as at least one layer's size on the wire.
+    let moved = |wire: Wire| {
+        if wire.total() >= (LAYER_MIB << 20) as u64 {
+            "yes"
+        } else {
+            "none"
+        }
+    };
+    // Only the manifest: its bytes read once and written once, nothing else in any body.
+    let only_manifest = bodies.bytes_received == manifest
+        && bodies.bytes_sent == manifest
+        && moved(relkit_wire) == "none";
+    println!(
+        "   relkit's request and response bodies: {} B read + {} B written (the manifest is \
+         {manifest} B)   target: only the manifest   {}",
+        bodies.bytes_received,
+        bodies.bytes_sent,
+        verdict(only_manifest)
+    );
+    println!(
+        "   ratio relkit/skopeo (bytes on the wire): {:.4}",
+        relkit_wire.total() as f64 / skopeo_wire.total() as f64
+    );
+    println!(
+        "   layers moved: relkit {}, skopeo {}{}",
+        moved(relkit_wire),
+        moved(skopeo_wire),
+        if moved(skopeo_wire) == "none" {
+            " (skopeo reads the config and checks each blob with a HEAD; the repository has them)"
+        } else {
+            ""
+        }
+    );
+    println!("   both new tags hold the source's digest {}", big.digest);
+    Ok(())
+}
+
+fn same_digest(registry: &Registry, tag: &str, want: &str, tool: &str) -> Result<(), String> {
+    match registry.tag_digest("big", tag) {
+        Some(got) if got == want => Ok(()),
+        Some(got) => Err(format!(
+            "after {tool}, big:{tag} holds {got}, not the source's {want}"
+        )),
+        None => Err(format!("after {tool}, big:{tag} does not exist")),
+    }
+}
+
+// --- The registry's access log -------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Logged {
+    requests: u64,
+    unauthorized: u64,
+}
+
+/// The API requests the registry logged after byte `from` of its log, once the log has stopped
+/// growing (it arrives through a pipe, a little after the answers).
+fn settled_log(registry: &Registry, from: usize) -> Logged {
+    let mut last = usize::MAX;
+    loop {
+        std::thread::sleep(Duration::from_millis(150));
+        let log = registry.log();
+        if log.len() == last {
+            return access_lines(log.get(from..).unwrap_or_default());
+        }
+        last = log.len();
+    }
+}
+
+/// Counts access-log lines (`"HEAD /v2/… HTTP/1.1" 200 …`) and those answered 401.
+fn access_lines(log: &str) -> Logged {
+    let mut logged = Logged::default();
+    for line in log.lines() {
+        let Some(request) = line.split('"').nth(1) else {
+            continue;
+        };
+        let mut parts = request.split(' ');
+        let (Some(_method), Some(path)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if !path.starts_with("/v2/") || !request.ends_with("HTTP/1.1") {
+            continue;
+        }
+        logged.requests += 1;
+        let status = line.split('"').nth(2).map(str::trim);
+        if status.is_some_and(|s| s.starts_with("401")) {
+            logged.unauthorized += 1;
+        }
+    }
+    logged
+}
+
+// --- The byte-counting proxy ---------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+struct Wire {
+    /// Client to registry.
+    sent: u64,
+    /// Registry to client.
+    received: u64,
+}
+
+impl Wire {
+    fn total(self) -> u64 {
+        self.sent + self.received
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicU64,
+    received: AtomicU64,
+    open: AtomicU64,
+}
+
+/// A TCP proxy on 127.0.0.1 in front of the registry that counts the bytes each way.
+#[derive(Debug)]
+struct Proxy {
+    addr: String,
+    counters: Arc<Counters>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Proxy {
+    fn start(upstream: &str) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("start the proxy's runtime: {e}"))?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .map_err(|e| format!("bind the proxy: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("the proxy's address: {e}"))?
+            .to_string();
+        let counters = Arc::new(Counters::default());
+        let upstream = upstream.to_owned();
+        let shared = counters.clone();
+        runtime.spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                shared.open.fetch_add(1, Ordering::SeqCst);
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    tokio::join!(
+                        forward(client_read, server_write, &shared.sent),
+                        forward(server_read, client_write, &shared.received),
+                    );
+                    shared.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Ok(Self {
+            addr,
+            counters,
+            _runtime: runtime,
+        })
+    }
+
+    /// The bytes counted since the last call, once every connection has closed.
+    fn take(&self) -> Result<Wire, String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.counters.open.load(Ordering::SeqCst) > 0 {
+            if Instant::now() > deadline {
+                return Err("a connection through the proxy stayed open for 10 s".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(Wire {
+            sent: self.counters.sent.swap(0, Ordering::SeqCst),
+            received: self.counters.received.swap(0, Ordering::SeqCst),
+        })
+    }
+}
+
+async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, counted: &AtomicU64) {
+    let mut buffer = vec![0u8; 64 << 10];
+    loop {
+        match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buffer[..n]).await.is_err() {
+                    break;
+                }
+                counted.fetch_add(n as u64, Ordering::SeqCst);
+            }
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+// --- skopeo -------------------------------------------------------------------------------------
+
+/// Debian's skopeo with a configuration of its own: an accept-anything policy, an empty auth
+/// file and registries configuration, and a scratch `$HOME`, all in a temporary directory.
+#[derive(Debug)]
+struct Skopeo {
+    bin: PathBuf,
+    version: String,
+    dir: tempfile::TempDir,
+}
+
+impl Skopeo {
+    fn new(bin: PathBuf) -> Result<Self, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("relkit-bench-skopeo-")
+            .tempdir()
+            .map_err(|e| format!("create a temporary directory: {e}"))?;
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text)
+                .map_err(|e| format!("write {name} for skopeo: {e}"))
+        };
+        write(
+            "policy.json",
+            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+        )?;
+        write("auth.json", r#"{"auths":{}}"#)?;
+        write("registries.conf", "")?;
+        for sub in ["registries.d", "home", "tmp"] {
+            std::fs::create_dir(dir.path().join(sub))
+                .map_err(|e| format!("create {sub} for skopeo: {e}"))?;
+        }
+        let mut skopeo = Self {
+            bin,
+            version: String::new(),
+            dir,
+        };
+        let output = skopeo
+            .command()
+            .arg("--version")
+            .output()
+            .map_err(|e| format!("run {} --version: {e}", skopeo.bin.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{} --version: {}",
+                skopeo.bin.display(),
+                output.status
+            ));
+        }
+        skopeo.version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        Ok(skopeo)
+    }
+
+    fn command(&self) -> Command {
+        let dir = self.dir.path();
+        let mut command = Command::new(&self.bin);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir.join("home"))
+            .env("XDG_RUNTIME_DIR", dir.join("home"))
+            .env("XDG_CONFIG_HOME", dir.join("home"))
+            .env("TMPDIR", dir.join("tmp"))
+            .env("CONTAINERS_REGISTRIES_CONF", dir.join("registries.conf"))
+            .arg("--policy")
+            .arg(dir.join("policy.json"))
+            .arg("--registries.d")
+            .arg(dir.join("registries.d"))
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// `skopeo inspect` once per reference, one after the other, as a shell loop would.
+    fn inspect_all(
+        &self,
+        references: &[String],
+        creds: Option<&str>,
+    ) -> Result<Vec<String>, String> {
+        let auth = self.dir.path().join("auth.json");
+        references
+            .iter()
+            .map(|reference| {
+                let mut command = self.command();
+                command
+                    .args(["inspect", "--tls-verify=false", "--no-tags"])
+                    .arg("--authfile")
+                    .arg(&auth)
+                    .args(["--format", "{{.Digest}}"]);
+                if let Some(creds) = creds {
+                    command.args(["--creds", creds]);
+                }
+                let output = command
+                    .arg(format!("docker://{reference}"))
+                    .output()
+                    .map_err(|e| format!("run skopeo inspect: {e}"))?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "skopeo inspect docker://{reference}: {}: {}",
+                        output.status,
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ));
+                }
+                Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+            })
+            .collect()
+    }
+
+    fn copy(&self, source: &str, target: &str) -> Result<(), String> {
+        let output = self
+            .command()
+            .args([
+                "copy",
+                "--quiet",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+            ])
+            .arg("--authfile")
+            .arg(self.dir.path().join("auth.json"))
+            .arg(format!("docker://{source}"))
+            .arg(format!("docker://{target}"))
+            .output()
+            .map_err(|e| format!("run skopeo copy: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "skopeo copy docker://{source} docker://{target}: {}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `--skopeo`/`$RELKIT_SKOPEO`, else `skopeo` on PATH, else Debian's package, installed now.
+fn find_skopeo(given: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(path) = given {
+        return if path.is_file() {
+            Ok(path.to_owned())
+        } else {
+            Err(format!("skopeo {}: no such file", path.display()))
+        };
+    }
+    if let Some(found) = on_path("skopeo") {
+        return Ok(found);
+    }
+    apt_install("skopeo", "RELKIT_SKOPEO")?;
+    on_path("skopeo").ok_or_else(|| "apt-get installed skopeo, but it is not on PATH".to_owned())
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Installs a Debian package as `scripts/test` does: apt-get, through sudo unless root. `instead`
+/// names the variable that points at an installed binary.
+fn apt_install(package: &str, instead: &str) -> Result<(), String> {
+    eprintln!("==> apt-get install {package} (once)");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        let status = command
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "apt-get {} failed ({status}); install {package} or set {instead}",
+                args.join(" ")
+            ))
+        }
+    };
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "--no-install-recommends", package])
+}
+
+// --- Figures ------------------------------------------------------------------------------------
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+fn fastest(times: &[Duration]) -> Duration {
+    times.iter().min().copied().unwrap_or_default()
+}
+
+fn show(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    }
+}
+
+fn bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "PASS" } else { "FAIL" }
+}
