@@ -160,6 +160,22 @@ fn all_three_modes(auth: Auth) {
         "{errors:#?}"
     );
 
+    // --dry-run resolves and prints, and writes nothing.
+    let dry: Vec<&str> = RESOLVE.iter().copied().chain(["--dry-run"]).collect();
+    let before_dry = snapshot(&project);
+    let out = project.relkit(&Runner::github(), &dry).expect_code(0);
+    assert!(
+        out.stdout.contains("--dry-run: nothing was written"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("WEB_IMAGE="),
+        "the pins it would write: {}",
+        out.stdout
+    );
+    assert_eq!(snapshot(&project), before_dry);
+
     // resolve: a pins file and the files rewritten in place.
     let runner = Runner::github();
     project.relkit(&runner, &RESOLVE).expect_code(0);
