@@ -14,14 +14,14 @@
 use relkit_forge::gitea::Gitea;
 use relkit_forge::http::{Client, Scheme, Token};
 use relkit_forge::{
-    AssetUpload, CheckState, Error, Forge, Label, MakeLatest, NewIssue, NewRelease, NewTag,
-    ReleasePatch, Sha256,
+    CheckState, Error, Forge, Label, MakeLatest, NewIssue, NewRelease, NewTag, ReleasePatch, Sha256,
 };
 use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
 use relkit_testkit::prism::{Contract, Prism};
 use relkit_testkit::{GitRepo, scenario};
 
-use crate::github::{TOKEN, github_at, policy};
+use crate::github::{TOKEN, github_at};
+use crate::{file, policy};
 
 /// Fails with Prism's log when it saw a violation that `known` does not excuse; `known` gets the
 /// request (`post /api/v1/repos/owner/app/tags`) and the violation.
@@ -57,16 +57,6 @@ impl Drop for ShowLogOnPanic<'_> {
         if std::thread::panicking() {
             eprintln!("Prism's log:\n{}", self.0.log());
         }
-    }
-}
-
-fn upload(repo: &GitRepo, name: &str, contents: &str) -> AssetUpload {
-    let path = repo.path().join(".git").join(name);
-    std::fs::write(&path, contents).expect("write");
-    AssetUpload {
-        name: name.to_owned(),
-        path,
-        content_type: "application/gzip".to_owned(),
     }
 }
 
@@ -109,11 +99,11 @@ async fn whole_release<F: Forge>(forge: &F, downloads: &F, repo: &GitRepo) {
     let draft = forge.create_release(&new).await.expect("draft");
     assert_eq!(forge.release_by_tag("v1.1.0").await.expect("by tag"), None);
     let app = forge
-        .upload_asset(&draft, &upload(repo, "app.tar.gz", "app"))
+        .upload_asset(&draft, &file(repo, "app.tar.gz", "app"))
         .await
         .expect("upload");
     forge
-        .upload_asset(&draft, &upload(repo, "SHA256SUMS", "sums"))
+        .upload_asset(&draft, &file(repo, "SHA256SUMS", "sums"))
         .await
         .expect("upload");
     assert_eq!(

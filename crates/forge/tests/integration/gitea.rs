@@ -3,23 +3,14 @@
 
 use std::time::Duration;
 
+use crate::{file, policy, release};
 use relkit_forge::gitea::Gitea;
-use relkit_forge::http::{Client, Policy, Scheme, Token};
-use relkit_forge::{AssetUpload, Error, Forge, MakeLatest, NewRelease, NewTag, ReleasePatch};
+use relkit_forge::http::{Client, Scheme, Token};
+use relkit_forge::{Error, Forge, NewTag, ReleasePatch};
 use relkit_testkit::emulator::{Emulator, Fault, Flavor, Matcher, Permissions};
 use relkit_testkit::{GitRepo, scenario};
 
 pub const TOKEN: &str = "gitea-token-d41d8cd98f00b204";
-
-/// A quick policy: tests wait milliseconds, not seconds, between attempts.
-pub fn policy() -> Policy {
-    Policy {
-        attempts: 4,
-        backoff: Duration::from_millis(20),
-        wait_budget: Duration::from_secs(5),
-        timeout: Duration::from_secs(5),
-    }
-}
 
 pub fn gitea(emulator: &Emulator, token: &str) -> Gitea {
     let client = Client::new(
@@ -39,28 +30,6 @@ pub fn start(repo: &GitRepo) -> (Emulator, Gitea) {
     emulator.add_token(TOKEN, Permissions::all());
     let forge = gitea(&emulator, TOKEN);
     (emulator, forge)
-}
-
-fn release(tag: &str) -> NewRelease {
-    NewRelease {
-        tag: tag.to_owned(),
-        target: "main".to_owned(),
-        name: tag.to_owned(),
-        body: "notes".to_owned(),
-        draft: true,
-        prerelease: false,
-        make_latest: MakeLatest::Legacy,
-    }
-}
-
-fn file(repo: &GitRepo, name: &str, contents: &str) -> AssetUpload {
-    let path = repo.path().join(".git").join(name);
-    std::fs::write(&path, contents).expect("write");
-    AssetUpload {
-        name: name.to_owned(),
-        path,
-        content_type: "application/gzip".to_owned(),
-    }
 }
 
 #[tokio::test]

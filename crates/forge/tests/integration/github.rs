@@ -8,8 +8,9 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::{file, policy, release};
 use relkit_forge::github::{self, GitHub};
-use relkit_forge::http::{Policy, Token};
+use relkit_forge::http::Token;
 use relkit_forge::{
     Asset, AssetUpload, CheckState, Error, Forge, Label, MakeLatest, NewIssue, NewRelease, NewTag,
     ReleasePatch, Sha256,
@@ -45,16 +46,6 @@ impl Layout {
     }
 }
 
-/// A quick policy: tests wait milliseconds, not seconds, between attempts.
-pub fn policy() -> Policy {
-    Policy {
-        attempts: 4,
-        backoff: Duration::from_millis(20),
-        wait_budget: Duration::from_secs(5),
-        timeout: Duration::from_secs(5),
-    }
-}
-
 pub fn github_at(api: &str, token: &str) -> GitHub {
     let client = github::client(
         "GitHub (test)",
@@ -72,28 +63,6 @@ pub fn start(repo: &GitRepo, layout: Layout) -> (Emulator, GitHub) {
     emulator.add_token(TOKEN, Permissions::all());
     let forge = github_at(&layout.api(&emulator), TOKEN);
     (emulator, forge)
-}
-
-fn release(tag: &str) -> NewRelease {
-    NewRelease {
-        tag: tag.to_owned(),
-        target: "main".to_owned(),
-        name: tag.to_owned(),
-        body: "notes".to_owned(),
-        draft: true,
-        prerelease: false,
-        make_latest: MakeLatest::Legacy,
-    }
-}
-
-fn file(repo: &GitRepo, name: &str, contents: &str) -> AssetUpload {
-    let path = repo.path().join(".git").join(name);
-    std::fs::write(&path, contents).expect("write");
-    AssetUpload {
-        name: name.to_owned(),
-        path,
-        content_type: "application/gzip".to_owned(),
-    }
 }
 
 fn publish() -> ReleasePatch {
