@@ -221,3 +221,82 @@ fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestR
     }
     Ok(())
 }
+
+/// The example workflows under `examples/workflows/`: each relkit step names an action that
+/// exists, passes only inputs it declares, and reads only outputs it declares.
+#[test]
+fn the_example_workflows_use_the_actions_as_declared() {
+    let actions: BTreeMap<String, Value> = actions().into_iter().collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows");
+    let mut checked = 0;
+    for forge in ["github", "gitea"] {
+        let dir = root.join(forge);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("read examples/workflows")
+            .map(|e| e.expect("list").path())
+            .collect();
+        files.sort();
+        assert!(files.len() >= 3, "{}", dir.display());
+        for file in files {
+            let name = file.display().to_string();
+            let source = std::fs::read_to_string(&file).expect("read a workflow");
+            let workflow: Value = yaml_serde::from_str(&source).expect("a workflow is YAML");
+            for (_, job) in map(&workflow, "jobs") {
+                let steps = job
+                    .get("steps")
+                    .and_then(Value::as_sequence)
+                    .expect("steps");
+                let mut outputs: BTreeMap<String, String> = BTreeMap::new();
+                for step in steps {
+                    let Some(uses) = text(step, "uses") else {
+                        continue;
+                    };
+                    let Some(action) = uses
+                        .strip_prefix("relkit/relkit/actions/")
+                        .and_then(|rest| rest.split('@').next())
+                    else {
+                        continue;
+                    };
+                    let declared = actions
+                        .get(action)
+                        .unwrap_or_else(|| panic!("{name}: no action {action}"));
+                    let inputs: Vec<String> = map(declared, "inputs")
+                        .into_iter()
+                        .map(|(i, _)| i)
+                        .collect();
+                    for (input, _) in map(step, "with") {
+                        assert!(
+                            inputs.contains(&input),
+                            "{name}: {action} has no input {input}"
+                        );
+                    }
+                    if let Some(id) = text(step, "id") {
+                        outputs.insert(id.to_owned(), action.to_owned());
+                    }
+                    checked += 1;
+                }
+                // `steps.ID.outputs.NAME` read anywhere in the job names a declared output.
+                let job_text = yaml_serde::to_string(&job).expect("serialise");
+                for (id, action) in &outputs {
+                    let prefix = format!("steps.{id}.outputs.");
+                    let declared: Vec<String> = map(&actions[action], "outputs")
+                        .into_iter()
+                        .map(|(o, _)| o)
+                        .collect();
+                    for (at, _) in job_text.match_indices(&prefix) {
+                        let rest = &job_text[at + prefix.len()..];
+                        let output: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                            .collect();
+                        assert!(
+                            declared.contains(&output),
+                            "{name}: {action} has no output {output}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 8, "{checked} relkit steps");
+}
