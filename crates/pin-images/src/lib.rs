@@ -16,6 +16,7 @@ pub mod scan;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use futures_util::StreamExt as _;
 use relkit_registry::{Client, Digest, Reference};
 
 pub use error::{Error, Problems};
@@ -587,11 +588,13 @@ pub async fn check(
     if !to_inspect.is_empty() {
         let client = Client::new(options.registry.clone())
             .map_err(|e| Problems(vec![Error::Client(Box::new(e))]))?;
-        for (found, reference) in to_inspect {
-            if let Some(finding) = inspect_pinned(&client, &found, &reference).await {
-                findings.push(finding);
-            }
-        }
+        // As many lookups at once as resolve makes, each answer in the files' order.
+        let inspected: Vec<Option<Finding>> = futures_util::stream::iter(&to_inspect)
+            .map(|(found, reference)| inspect_pinned(&client, found, reference))
+            .buffered(options.registry.concurrency.max(1))
+            .collect()
+            .await;
+        findings.extend(inspected.into_iter().flatten());
     }
     Ok(Report {
         files: scanned.into_iter().map(|s| s.path).collect(),
