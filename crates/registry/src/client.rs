@@ -81,9 +81,10 @@ pub struct Client {
     transport: Transport,
     options: Options,
     registries: Mutex<HashMap<String, Registry>>,
-    /// One token fetch at a time per registry and scope: requests that need the same token
-    /// while it is being fetched wait for it instead of fetching their own.
-    token_gates: Mutex<HashMap<(String, String), Gate>>,
+    /// Requests that would repeat work under way wait for it instead, by registry and key: one
+    /// token fetch per scope (keyed by the scope), one first request per registry while its
+    /// challenge is unknown (keyed by the empty string).
+    gates: Mutex<HashMap<(String, String), Gate>>,
 }
 
 /// Held while a token for one registry and scope is fetched.
@@ -106,7 +107,7 @@ impl Client {
             transport: Transport::new(options.policy)?,
             options,
             registries: Mutex::new(HashMap::new()),
-            token_gates: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
         })
     }
 
@@ -593,6 +594,16 @@ impl Client {
         what: &str,
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Response, Error> {
+        // The first request to a registry goes alone: the others wait to learn whether and how it
+        // wants credentials, instead of each collecting a 401.
+        let probe = self.gate(registry, "");
+        let _probing = if self.with_registry(registry, |r| r.challenge.is_none()) {
+            let guard = probe.lock().await;
+            self.with_registry(registry, |r| r.challenge.is_none())
+                .then_some(guard)
+        } else {
+            None
+        };
         let mut answered_challenge = false;
         loop {
             let authorization = self.authorization(registry, scopes, what).await?;
@@ -658,6 +669,16 @@ impl Client {
         }
     }
 
+    fn gate(&self, registry: &str, key: &str) -> Gate {
+        Arc::clone(
+            self.gates
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry((registry.to_owned(), key.to_owned()))
+                .or_default(),
+        )
+    }
+
     /// The `Authorization` value for a request to `registry` needing `scopes`, if any.
     async fn authorization(
         &self,
@@ -678,13 +699,7 @@ impl Client {
             }),
             Some(Some(Challenge::Bearer { realm, service })) => {
                 let key = scopes.join(" ");
-                let gate = Arc::clone(
-                    self.token_gates
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .entry((registry.to_owned(), key.clone()))
-                        .or_default(),
-                );
+                let gate = self.gate(registry, &key);
                 let _fetching = gate.lock().await;
                 let cached = self.with_registry(registry, |r| {
                     r.tokens

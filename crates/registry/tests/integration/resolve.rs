@@ -107,8 +107,8 @@ async fn resolve_all_keeps_the_order_and_reports_each_failure_on_its_own() {
     assert_eq!(got[2].as_ref().expect("b"), &digest(&b.digest));
 }
 
-/// Eight lookups in one repository at once need one token between them: those that find the
-/// fetch under way wait for it.
+/// Eight lookups in one repository at once need one token between them, and one 401 to learn
+/// the challenge: requests that find that work under way wait for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_lookups_share_one_token_fetch_per_scope() {
     let registry = Registry::start(relkit_testkit::registry::Auth::token("ci", "pw"));
@@ -126,4 +126,9 @@ async fn concurrent_lookups_share_one_token_fetch_per_scope() {
     }
     let stats = client.stats()[registry.host()];
     assert_eq!(stats.token_requests, 1, "{stats:?}");
+    assert_eq!(
+        stats.requests,
+        16 + 1,
+        "one HEAD each and one 401: {stats:?}"
+    );
 }
