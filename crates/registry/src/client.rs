@@ -73,6 +73,13 @@ struct Registry {
     credential: Option<Option<Credential>>,
     /// Bearer tokens by scope.
     tokens: HashMap<String, Token>,
+    /// Whether a first request went out alone and came back, answered or not: after that,
+    /// requests no longer wait for one another.
+    probed: bool,
+    /// What that first request met when the registry could not be reached after all its
+    /// attempts (`attempts`, the last error): the requests that waited for it fail with the same,
+    /// instead of each trying as long again.
+    down: Option<(u32, String)>,
 }
 
 /// An OCI distribution client. Cheap to share by reference across tasks.
@@ -596,14 +603,22 @@ impl Client {
     ) -> Result<Response, Error> {
         // The first request to a registry goes alone: the others wait to learn whether and how it
         // wants credentials, instead of each collecting a 401.
+        let unknown = |r: &mut Registry| r.challenge.is_none() && !r.probed;
         let probe = self.gate(registry, "");
-        let _probing = if self.with_registry(registry, |r| r.challenge.is_none()) {
+        let probing = if self.with_registry(registry, unknown) {
             let guard = probe.lock().await;
-            self.with_registry(registry, |r| r.challenge.is_none())
-                .then_some(guard)
+            self.with_registry(registry, unknown).then_some(guard)
         } else {
             None
         };
+        if let Some((attempts, message)) = self.with_registry(registry, |r| r.down.clone()) {
+            return Err(Error::Unreachable {
+                registry: registry.to_owned(),
+                what: what.to_owned(),
+                attempts,
+                message,
+            });
+        }
         let mut answered_challenge = false;
         loop {
             let authorization = self.authorization(registry, scopes, what).await?;
@@ -616,7 +631,20 @@ impl Client {
                         None => request,
                     }
                 })
-                .await?;
+                .await;
+            self.with_registry(registry, |r| {
+                r.probed = true;
+                if let (
+                    Some(_),
+                    Err(Error::Unreachable {
+                        attempts, message, ..
+                    }),
+                ) = (&probing, &response)
+                {
+                    r.down = Some((*attempts, message.clone()));
+                }
+            });
+            let response = response?;
             let status = response.status();
             if status != StatusCode::UNAUTHORIZED {
                 self.with_registry(registry, |r| {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use relkit_registry::{Credential, Credentials, Error, Secret};
+use relkit_registry::{Credential, Credentials, Error, Reference, Secret};
 use relkit_testkit::registry::{Auth, Format, Registry};
 
 use crate::common::{PASSWORD, USER, client, client_with, reference};
@@ -102,6 +102,23 @@ async fn a_registry_that_is_down_fails_after_the_retries_and_says_so() {
     assert!(text.contains("after 3 attempts"), "{text}");
     assert!(err.help().is_some());
     assert_eq!(client.stats()[registry.host()].retries, 2);
+
+    // Many lookups at once: the first tries three times, the others learn from it.
+    let client = client_with(Credentials::none());
+    let many: Vec<Reference> = (0..8)
+        .map(|i| crate::common::reference(&registry, &format!("app:{i}")))
+        .collect();
+    for got in client.resolve_all(&many).await {
+        assert!(
+            matches!(got, Err(Error::Unreachable { attempts: 3, .. })),
+            "{got:?}"
+        );
+    }
+    assert_eq!(
+        client.stats()[registry.host()].retries,
+        2,
+        "one request retried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
