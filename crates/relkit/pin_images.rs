@@ -81,6 +81,21 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
                 ));
             }
             let targets = files(&patterns, &base, "files").map_err(|e| one(e, reporter))?;
+            if let Some(pins) = &pins_file {
+                let same = |a: &Path, b: &Path| match (
+                    std::fs::canonicalize(base.join(a)),
+                    std::fs::canonicalize(base.join(b)),
+                ) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => a == b,
+                };
+                if let Some(clash) = targets.iter().find(|t| same(t, pins)) {
+                    return Err(Failure::bad_input(format!(
+                        "--pins-file {} is also one of the --files: the pins file is written whole and would replace it; write the pins elsewhere (edge/pins/v1.2.3.env)",
+                        clash.display()
+                    )));
+                }
+            }
             let resolution = runtime
                 .block_on(resolve(&targets, &options, args.write))
                 .map_err(|p| problems(&p, reporter))?;
@@ -255,6 +270,21 @@ fn show_resolution(resolution: &Resolution, reporter: &mut Reporter) -> Result<(
             cell(&pin.found.written),
             pin.digest,
             cell(&state)
+        ));
+    }
+    for (found, why) in &resolution.skipped {
+        text.push_str(&format!(
+            "{}:{}  {}  (skipped: {why})\n",
+            found.file.display(),
+            found.line,
+            found.written
+        ));
+        table.push_str(&format!(
+            "| `{}` | {} | `{}` | | skipped: {} |\n",
+            cell(&found.file.display().to_string()),
+            found.line,
+            cell(&found.written),
+            cell(why)
         ));
     }
     let requests: u64 = resolution.requests.values().sum();

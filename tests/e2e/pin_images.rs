@@ -605,3 +605,128 @@ fn check_holds_production_files_to_the_release_rules() {
         .expect_code(0);
     assert_eq!(runner.output("errors"), "0");
 }
+
+/// What real projects hold: a compose file reached through a link, `.env` values built from
+/// earlier ones, a service compose builds itself, a compose override tag, a `%YAML` directive, a
+/// placeholder image, and a digest-only pin that `verify` must accept.
+#[test]
+fn real_project_shapes_resolve_and_verify() {
+    let registry = Registry::start(Auth::Open);
+    let digests = seed(&registry);
+    let project = Project::new(&registry, PASSWORD);
+    let h = project.host.clone();
+    let api = digest_of(&digests, "team/api:1.4.2").to_owned();
+    project.write(
+        "shared/compose.yml",
+        &format!(
+            "%YAML 1.2\n---\nservices:\n  api:\n    image: !override {h}/team/api:1.4.2\n  web:\n    build: ./web\n    image: {h}/acme/web:local\n  db:\n    image: {h}/library/postgres@{pg}\n  later:\n    image: \"\"\n",
+            pg = digest_of(&digests, "library/postgres:16.1")
+        ),
+    );
+    std::fs::create_dir_all(project.path().join("app")).expect("mkdir");
+    std::os::unix::fs::symlink(
+        "../shared/compose.yml",
+        project.path().join("app/compose.yml"),
+    )
+    .expect("symlink");
+    project.write(
+        "prod.env",
+        &format!("REGISTRY={h}\nWORKER_IMAGE=${{REGISTRY}}/team/worker:0.9.0\n"),
+    );
+    let runner = Runner::github();
+    let out = project
+        .relkit(
+            &runner,
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "app/compose.yml\nprod.env",
+                "--pins-file",
+                "pins.env",
+                "--write",
+            ],
+        )
+        .expect_code(0);
+    assert!(
+        out.stdout.contains("skipped: built by compose"),
+        "{}",
+        out.stdout
+    );
+    let link = std::fs::symlink_metadata(project.path().join("app/compose.yml")).expect("stat");
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    let compose = project.read("shared/compose.yml");
+    assert!(
+        compose.contains(&format!("image: !override {h}/team/api:1.4.2@{api}\n")),
+        "the file behind the link is pinned, its tag kept: {compose}"
+    );
+    assert!(
+        compose.contains("acme/web:local\n"),
+        "a built image is left alone"
+    );
+    let pins = project.read("pins.env");
+    assert!(
+        pins.contains(&format!(
+            "WORKER_IMAGE={h}/team/worker:0.9.0@{}",
+            digest_of(&digests, "team/worker:0.9.0")
+        )),
+        "{pins}"
+    );
+    assert!(
+        pins.contains("DB_IMAGE=") && !pins.contains("WEB_IMAGE="),
+        "{pins}"
+    );
+    // The pins file holds a digest-only pin; verify takes it.
+    project
+        .relkit(
+            &Runner::github(),
+            &["pin-images", "verify", "--pins-file", "pins.env"],
+        )
+        .expect_code(0);
+
+    // Writing the pins over a scanned file is refused before anything happens.
+    let out = project
+        .relkit(
+            &Runner::github(),
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "prod.env",
+                "--pins-file",
+                "prod.env",
+            ],
+        )
+        .expect_code(2);
+    assert!(
+        out.errors()[0].data.contains("is also one of the --files"),
+        "{}",
+        out.stdout
+    );
+    assert!(project.read("prod.env").starts_with("REGISTRY="));
+
+    // A Helm pair whose tag is empty comes from the chart's appVersion: refused, named.
+    project.write(
+        "values.yaml",
+        &format!("image:\n  repository: {h}/team/web\n  tag: \"\"\n"),
+    );
+    let out = project
+        .relkit(
+            &Runner::github(),
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "values.yaml",
+                "--pins-file",
+                "helm.env",
+            ],
+        )
+        .expect_code(2);
+    assert!(
+        out.errors()[0].data.contains("has no `tag`"),
+        "{}",
+        out.stdout
+    );
+    assert!(!project.path().join("helm.env").exists());
+}

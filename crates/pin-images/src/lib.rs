@@ -179,12 +179,29 @@ pub struct Change {
 #[derive(Debug, Clone)]
 pub struct Resolution {
     pub pins: Vec<Pin>,
+    /// Images left alone, and why (a compose service's own build).
+    pub skipped: Vec<(Found, String)>,
     /// The rewritten files (only those that change).
     pub changes: Vec<Change>,
     /// The pins file's text.
     pub pins_file: String,
     /// Requests sent, by registry.
     pub requests: BTreeMap<String, u64>,
+}
+
+/// Why a Helm `image:` pair cannot be pinned: without a tag (or with an empty one) the chart's
+/// appVersion names it, which the values do not say.
+fn tagless_pair(found: &Found) -> Option<&'static str> {
+    match &found.site {
+        Site::Pair {
+            tag: None,
+            pinned: false,
+            ..
+        } => Some(
+            "the image has no `tag` (the chart's appVersion decides it); set `tag` or `digest`",
+        ),
+        _ => None,
+    }
 }
 
 /// The reference as written, without a digest, then `@digest`.
@@ -205,7 +222,19 @@ pub async fn resolve(
     let mut wanted: Vec<Reference> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for file in &scanned {
-        for (_, reference) in &file.found {
+        for (found, reference) in &file.found {
+            if found.built {
+                continue;
+            }
+            if let Some(why) = tagless_pair(found) {
+                problems.push(Error::CannotRewrite {
+                    path: found.file.clone(),
+                    line: found.line,
+                    value: found.written.clone(),
+                    why: why.to_owned(),
+                });
+                continue;
+            }
             match reference {
                 Ok(r) if r.digest().is_none() => {
                     if let std::collections::hash_map::Entry::Vacant(slot) =
@@ -235,9 +264,17 @@ pub async fn resolve(
         digests.into_iter().map(Some).collect();
     let mut resolved: HashMap<usize, Digest> = HashMap::new();
     let mut pins = Vec::new();
+    let mut skipped = Vec::new();
     for file in &scanned {
         for (found, reference) in &file.found {
             let Ok(reference) = reference else { continue };
+            if found.built {
+                skipped.push((
+                    found.clone(),
+                    "built by compose (`build:`), not pulled".to_owned(),
+                ));
+                continue;
+            }
             let digest = match reference.digest() {
                 Some(d) => d.clone(),
                 None => {
@@ -302,6 +339,7 @@ pub async fn resolve(
     let pins_file = pins::render(&pins);
     Ok(Resolution {
         pins,
+        skipped,
         changes,
         pins_file,
         requests,
@@ -399,6 +437,7 @@ fn edit(text: &str, pin: &mut Pin) -> Result<Option<(std::ops::Range<usize>, Str
                 quoted(text, scalar, &new).map_err(|w| cannot(&w))?,
             )))
         }
+        Site::Pair { tag: None, .. } => Err(cannot(tagless_pair(found).unwrap_or_default())),
         Site::Pair {
             digest: Some(slot), ..
         } => Ok(Some((
@@ -413,9 +452,6 @@ fn edit(text: &str, pin: &mut Pin) -> Result<Option<(std::ops::Range<usize>, Str
                 quoted(text, tag, &new).map_err(|w| cannot(&w))?,
             )))
         }
-        Site::Pair { tag: None, .. } => Err(cannot(
-            "the image has no `tag` (the chart's appVersion decides it); set `tag` or `digest`",
-        )),
     }
 }
 
@@ -444,13 +480,21 @@ pub fn apply(
     base: &Path,
     pins_path: Option<&Path>,
 ) -> Result<Vec<PathBuf>, Error> {
+    // A deploy file that is a link is updated where it points, and the link stays.
     let mut writes: Vec<(PathBuf, &str)> = resolution
         .changes
         .iter()
-        .map(|c| (base.join(&c.path), c.after.as_str()))
+        .map(|c| {
+            let path = base.join(&c.path);
+            (
+                std::fs::canonicalize(&path).unwrap_or(path),
+                c.after.as_str(),
+            )
+        })
         .collect();
     if let Some(path) = pins_path {
         let target = base.join(path);
+        let target = std::fs::canonicalize(&target).unwrap_or(target);
         let same = std::fs::read_to_string(&target).is_ok_and(|t| t == resolution.pins_file);
         if !same {
             writes.push((target, resolution.pins_file.as_str()));

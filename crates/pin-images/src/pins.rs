@@ -43,7 +43,7 @@ pub struct Entry {
     pub name: String,
     pub line: usize,
     pub reference: Reference,
-    /// The reference by its tag alone.
+    /// What to look up: the reference by its tag alone, or by its digest when it has no tag.
     pub tagged: Reference,
     pub digest: Digest,
 }
@@ -78,18 +78,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<Error>> {
                 continue;
             }
         };
-        let (Some(tag), Some(digest)) = (reference.tag(), reference.digest()) else {
+        let Some(digest) = reference.digest() else {
             problems.push(problem(format!(
-                "{name}={value} needs both a tag and a digest (`repo:tag@sha256:…`) to be verified"
+                "{name}={value} has no digest: a pins file holds `repo:tag@sha256:…` (or `repo@sha256:…`)"
             )));
             continue;
         };
-        let tagged = match reference.with_tag(tag) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(problem(format!("{name}: {e}")));
-                continue;
-            }
+        // A pin by digest alone is verified by asking for that digest.
+        let tagged = match reference.tag() {
+            Some(tag) => match reference.with_tag(tag) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(problem(format!("{name}: {e}")));
+                    continue;
+                }
+            },
+            None => reference.clone(),
         };
         entries.push(Entry {
             name: name.trim().to_owned(),
@@ -115,7 +119,7 @@ mod tests {
     #[test]
     fn a_pins_file_reads_back_with_lines_and_problems() {
         let text = format!(
-            "# pins\nDB_IMAGE=postgres:16@{D}\n\nexport WEB_IMAGE=\"nginx:1.25@{D}\"\nBAD_IMAGE=nginx:1.25\nNOPE\n"
+            "# pins\nDB_IMAGE=postgres:16@{D}\n\nexport WEB_IMAGE=\"nginx:1.25@{D}\"\nBAD_IMAGE=nginx:1.25\nNOPE\nBY_DIGEST_IMAGE=nginx@{D}\n"
         );
         let err = parse(Path::new("p.env"), &text).expect_err("two bad lines");
         let lines: Vec<usize> = err

@@ -53,21 +53,26 @@ impl Rule {
     }
 }
 
-/// Channel tags that move: never a release.
-const CHANNELS: [&str; 9] = [
-    "pre-latest",
-    "edge",
-    "nightly",
-    "dev",
-    "develop",
-    "main",
-    "master",
-    "canary",
-    "unstable",
+/// Channel tags that move: never a release, alone or leading a tag (`main-abc1234`,
+/// `nightly-2024-01-15`, `pr-42`, `edge-alpine`).
+const CHANNELS: [&str; 15] = [
+    "edge", "nightly", "dev", "develop", "main", "master", "canary", "unstable", "stable", "lts",
+    "rolling", "current", "testing", "pr", "snapshot",
 ];
 
-/// Identifiers that mark a pre-release inside a tag (`1.2.0-rc.1`, `v2-beta3`, `1.0.0-pre.145_abc1234`).
-const PRERELEASE: [&str; 6] = ["pre", "rc", "alpha", "beta", "snapshot", "dev"];
+/// Identifiers that mark a pre-release (`1.2.0-rc.1`, `v2-beta3`, `1.0.0-pre.145_abc1234`,
+/// `9.0-preview.7`, `3.0.0-M1`). A bare `dev` is left out: it names a variant with a shell in
+/// some images (`1.25-dev`), while `dev1` is a pre-release.
+const PRERELEASE: [&str; 8] = [
+    "pre",
+    "prerelease",
+    "preview",
+    "rc",
+    "alpha",
+    "beta",
+    "snapshot",
+    "m",
+];
 
 /// The rules `reference` breaks in a production file.
 pub fn check(reference: &Reference, require_digest: bool) -> Vec<Rule> {
@@ -96,32 +101,58 @@ pub fn check(reference: &Reference, require_digest: bool) -> Vec<Rule> {
 }
 
 /// Whether `tag` is a pre-release or a moving channel. Suffixes that name a variant
-/// (`1.25.3-alpine`, `15-bookworm`) are not pre-releases.
+/// (`1.25.3-alpine`, `15-bookworm`, `1.2.3-alpine3.19`) are not pre-releases.
 pub fn is_prerelease(tag: &str) -> bool {
     let lower = tag.to_ascii_lowercase();
-    if CHANNELS.contains(&lower.as_str()) || lower.ends_with("-latest") && lower != "latest" {
+    if lower.ends_with("-latest") && lower != "latest" {
         return true;
     }
-    // Identifiers after the version: `-rc.1`, `-beta3`, `-pre.145_abc1234`.
-    let Some((_, suffix)) = lower.split_once('-') else {
-        return false;
-    };
-    suffix.split(['-', '.', '_', '+']).any(|part| {
-        PRERELEASE.iter().any(|p| {
-            part.strip_prefix(p)
-                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+    let parts: Vec<&str> = lower.split(['-', '.', '_', '+']).collect();
+    // A channel alone or first: `edge`, `main-abc1234`, `pr-42`, `beta-1.2`.
+    let first = parts[0];
+    if CHANNELS.contains(&first) || (PRERELEASE.contains(&first) && first != "m") {
+        return true;
+    }
+    let numbered = |part: &str, p: &str| {
+        part.strip_prefix(p).is_some_and(|rest| {
+            rest.chars().all(|c| c.is_ascii_digit()) && (p != "m" || !rest.is_empty())
         })
+    };
+    parts.iter().skip(1).any(|part| {
+        // `-rc.1`, `-beta3`, `-M1`, `-dev1`, and PEP 440's `0rc1` (`2.8.0rc1`).
+        PRERELEASE.iter().any(|p| numbered(part, p))
+            || (part.len() > 3
+                && part
+                    .strip_prefix("dev")
+                    .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit())))
+            || pep440(part)
+    }) || pep440(first)
+}
+
+/// A version component with a pre-release attached, as PEP 440 writes it: `0rc1`, `1a2`,
+/// `3b1`, `0.dev3`'s `dev3` is handled by the caller.
+fn pep440(part: &str) -> bool {
+    let digits = part.len() - part.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return false;
+    }
+    let rest = &part[digits..];
+    ["rc", "a", "b", "alpha", "beta", "pre"].iter().any(|p| {
+        rest.strip_prefix(p)
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
     })
 }
 
-/// Whether `tag` is a bare commit hash: 7 to 40 lower-case hex digits, not all of them digits.
+/// Whether `tag` is a bare commit hash, alone or leading a variant (`abc1234`, `sha-4f2a9c1`,
+/// `cafe123-amd64`): 7 to 40 lower-case hex digits, not all of them digits.
 pub fn is_commit(tag: &str) -> bool {
     let tag = tag.strip_prefix("sha-").unwrap_or(tag);
-    (7..=40).contains(&tag.len())
-        && tag
+    let first = tag.split(['-', '_']).next().unwrap_or(tag);
+    (7..=40).contains(&first.len())
+        && first
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && tag.bytes().any(|b| b.is_ascii_alphabetic())
+        && first.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 #[cfg(test)]
@@ -147,6 +178,15 @@ mod tests {
             "ghcr.io/acme/app:v1.2",
             "redis:7",
             "registry.k8s.io/pause:3.9",
+            "alpine:3.19",
+            "nginx:1.2.3-alpine3.19",
+            "ghcr.io/acme/app:2024.01.15",
+            "cgr.dev/chainguard/nginx:1.25-dev",
+            "python:3.12-slim-bookworm",
+            "eclipse-temurin:21-jdk-jammy",
+            "ghcr.io/acme/app:v1.2.3-amd64",
+            "mariadb:11.2",
+            "rabbitmq:3.13-management",
         ] {
             assert_eq!(rules(ok, false), Vec::<&str>::new(), "{ok}");
         }
@@ -174,6 +214,20 @@ mod tests {
             ("ghcr.io/acme/app:nightly", "pre-release"),
             ("ghcr.io/acme/app:abc1234", "commit-tag"),
             ("ghcr.io/acme/app:sha-4f2a9c1d", "commit-tag"),
+            ("ghcr.io/acme/app:cafe123-amd64", "commit-tag"),
+            ("nginx:stable", "pre-release"),
+            ("node:lts", "pre-release"),
+            ("ubuntu:rolling", "pre-release"),
+            ("ghcr.io/acme/app:main-abc1234", "pre-release"),
+            ("ghcr.io/acme/app:pr-42", "pre-release"),
+            ("ghcr.io/acme/app:nightly-2024-01-15", "pre-release"),
+            ("ghcr.io/acme/app:edge-alpine", "pre-release"),
+            ("mcr.microsoft.com/dotnet/sdk:9.0-preview.7", "pre-release"),
+            ("apache/airflow:2.8.0rc1", "pre-release"),
+            ("ghcr.io/acme/app:1.0.0-prerelease", "pre-release"),
+            ("ghcr.io/acme/app:3.0.0-M1", "pre-release"),
+            ("ghcr.io/acme/app:beta-1.2", "pre-release"),
+            ("ghcr.io/acme/app:1.0.0-dev1", "pre-release"),
         ];
         for (reference, rule) in cases {
             assert_eq!(rules(reference, false), vec![rule], "{reference}");

@@ -73,6 +73,9 @@ pub struct Found {
     /// After compose interpolation (the written text where there are no variables).
     pub expanded: Result<String, Unresolved>,
     pub site: Site,
+    /// A compose service that also has `build:`: the image is what compose builds and tags
+    /// locally, not one to look up.
+    pub built: bool,
 }
 
 impl Found {
@@ -82,14 +85,17 @@ impl Found {
     }
 }
 
-/// The kind of file, from its name: `.env` files (`.env`, `prod.env`, `.env.production`) are
-/// dotenv, anything else is YAML.
+/// The kind of file, from its name: `.env` files (`.env`, `prod.env`, `.env.production`,
+/// `prod.env.example`) are dotenv, YAML and JSON files (`.yml`, `.yaml`, `.json`) and anything
+/// else are YAML.
 fn is_env_file(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    name == ".env" || name.ends_with(".env") || name.starts_with(".env.")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let yaml = [".yml", ".yaml", ".json"].iter().any(|e| name.ends_with(e));
+    !yaml && name.split('.').any(|part| part == "env")
 }
 
 /// The images in `text`, the contents of `path`.
@@ -149,7 +155,12 @@ fn documents(text: &str) -> Vec<Chunk<'_>> {
                     .strip_prefix(m)
                     .is_some_and(|r| r.starts_with([' ', '\t']))
         };
-        if marker("---") && offset > start {
+        // Directives (`%YAML 1.2`) and comments before a `---` belong to its document.
+        let preamble = text[start..offset].lines().all(|l| {
+            let l = l.trim().trim_start_matches('\u{feff}');
+            l.is_empty() || l.starts_with('#') || l.starts_with('%')
+        });
+        if marker("---") && offset > start && !preamble {
             chunks.push(Chunk {
                 text: &text[start..offset],
                 offset: start,
@@ -253,7 +264,13 @@ impl Walker<'_> {
                     let Some(key) = key.as_str() else { continue };
                     route.push(Component::Key(key.to_owned().into()));
                     if key == "image" {
-                        match child {
+                        let untagged = match child {
+                            Value::Tagged(tagged) => &tagged.value,
+                            other => other,
+                        };
+                        match untagged {
+                            // A placeholder, not an image.
+                            Value::String(text) if text.trim().is_empty() => {}
                             Value::String(text) => self.image(value, route, text)?,
                             Value::Mapping(pair) if pair.get("repository").is_some() => {
                                 self.pair(value, route, child)?;
@@ -290,8 +307,17 @@ impl Walker<'_> {
                 line: self.chunk.line,
                 message: format!("cannot locate the value at {}", display_route(route)),
             })?;
-        let (start, end) = located.location.byte_span;
-        let ((row, column), _) = located.location.point_span;
+        let (mut start, end) = located.location.byte_span;
+        let ((row, mut column), _) = located.location.point_span;
+        // `!override nginx:1` or `!!str nginx:1`: the value is what follows the tag.
+        let raw = &self.chunk.text[start..end];
+        if raw.starts_with('!')
+            && let Some(gap) = raw.find([' ', '\t'])
+        {
+            let skip = gap + raw[gap..].len() - raw[gap..].trim_start().len();
+            start += skip;
+            column += skip;
+        }
         let raw = &self.chunk.text[start..end];
         let style = style_of(raw);
         Ok(Scalar {
@@ -320,6 +346,9 @@ impl Walker<'_> {
             text.to_owned(),
             Site::Value(scalar),
         );
+        if let Some(last) = self.found.last_mut() {
+            last.built = self.compose && parent.get("build").is_some();
+        }
         Ok(())
     }
 
@@ -372,6 +401,7 @@ impl Walker<'_> {
         let pinned = written.contains('@');
         let at = tag
             .as_ref()
+            .filter(|(_, t)| !t.is_empty())
             .map(|(s, _)| s.clone())
             .unwrap_or_else(|| repository.clone());
         let name = pin_name(parent, route);
@@ -382,7 +412,8 @@ impl Walker<'_> {
             written,
             Site::Pair {
                 repository,
-                tag: tag.map(|(s, _)| s),
+                // An empty tag is no tag: the chart's appVersion fills it in.
+                tag: tag.filter(|(_, t)| !t.is_empty()).map(|(s, _)| s),
                 digest: digest.map(|(s, _)| s),
                 pinned,
             },
@@ -408,6 +439,7 @@ impl Walker<'_> {
             written,
             expanded,
             site,
+            built: false,
         });
     }
 }
@@ -494,6 +526,9 @@ pub fn variable_name(base: &str) -> String {
 /// comments after an unquoted value).
 fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found> {
     let mut found = Vec::new();
+    // As compose reads a `.env` file: later values may use earlier ones, and the environment
+    // wins over the file.
+    let mut known = env.clone();
     let mut offset = 0;
     for (n, raw) in text.split_inclusive('\n').enumerate() {
         let line_start = offset;
@@ -525,7 +560,19 @@ fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found
             continue;
         };
         let key = key.trim_end();
-        if !key.ends_with("_IMAGE") || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        if !key.ends_with("_IMAGE") {
+            if !known.contains_key(key) {
+                let v = value.trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                    .unwrap_or_else(|| v.split(" #").next().unwrap_or(v).trim_end());
+                known.insert(key.to_owned(), v.to_owned());
+            }
             continue;
         }
         let value_start = pos + body.len() - value.len();
@@ -562,8 +609,11 @@ fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found
         let expanded = if style == Style::Single {
             Ok(written.clone())
         } else {
-            interpolate::expand(&written, env)
+            interpolate::expand(&written, &known)
         };
+        if let Ok(value) = &expanded {
+            known.entry(key.to_owned()).or_insert_with(|| value.clone());
+        }
         found.push(Found {
             file: path.to_path_buf(),
             line: n + 1,
@@ -572,6 +622,7 @@ fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found
             written,
             expanded,
             site: Site::Value(scalar),
+            built: false,
         });
     }
     found
@@ -658,6 +709,21 @@ mod tests {
         );
         let err = scan(Path::new("bad.yaml"), "a:\n\tb: 1\n", &HashMap::new()).expect_err("tab");
         assert!(err.to_string().contains("bad.yaml:2"), "{err}");
+    }
+
+    #[test]
+    fn env_files_are_told_by_name() {
+        for env in [".env", "prod.env", ".env.production", "prod.env.example"] {
+            assert!(is_env_file(Path::new(env)), "{env}");
+        }
+        for yaml in [
+            "compose.yml",
+            "values.env.yaml",
+            "k8s.json",
+            "environment.yml",
+        ] {
+            assert!(!is_env_file(Path::new(yaml)), "{yaml}");
+        }
     }
 
     #[test]

@@ -80,6 +80,9 @@ struct Registry {
     /// attempts (`attempts`, the last error): the requests that waited for it fail with the same,
     /// instead of each trying as long again.
     down: Option<(u32, String)>,
+    /// The same for the token server: once a fetch gave up on reaching it, the fetches that were
+    /// waiting (for any scope) fail with its error.
+    token_server_down: Option<(u32, String)>,
 }
 
 /// An OCI distribution client. Cheap to share by reference across tasks.
@@ -738,9 +741,29 @@ impl Client {
                 let token = match cached {
                     Some(token) => token,
                     None => {
+                        if let Some((attempts, message)) =
+                            self.with_registry(registry, |r| r.token_server_down.clone())
+                        {
+                            return Err(Error::Unreachable {
+                                registry: registry.to_owned(),
+                                what: format!("a token for {what}"),
+                                attempts,
+                                message,
+                            });
+                        }
                         let token = self
                             .fetch_token(registry, &realm, service.as_deref(), scopes, what)
-                            .await?;
+                            .await
+                            .inspect_err(|e| {
+                                if let Error::Unreachable {
+                                    attempts, message, ..
+                                } = e
+                                {
+                                    self.with_registry(registry, |r| {
+                                        r.token_server_down = Some((*attempts, message.clone()));
+                                    });
+                                }
+                            })?;
                         let secret = token.secret.clone();
                         self.with_registry(registry, |r| {
                             r.tokens.insert(key, token);
