@@ -685,24 +685,11 @@ fn real_project_shapes_resolve_and_verify() {
         .expect_code(0);
 
     // Writing the pins over a scanned file is refused before anything happens.
-    let out = project
-        .relkit(
-            &Runner::github(),
-            &[
-                "pin-images",
-                "resolve",
-                "--files",
-                "prod.env",
-                "--pins-file",
-                "prod.env",
-            ],
-        )
-        .expect_code(2);
-    assert!(
-        out.errors()[0].data.contains("is also one of the --files"),
-        "{}",
-        out.stdout
+    let refused = refusal(
+        &project,
+        &["--files", "prod.env", "--pins-file", "prod.env"],
     );
+    assert!(refused.contains("is also one of the --files"), "{refused}");
     assert!(project.read("prod.env").starts_with("REGISTRY="));
 
     // A Helm pair whose tag is empty comes from the chart's appVersion: refused, named.
@@ -710,23 +697,21 @@ fn real_project_shapes_resolve_and_verify() {
         "values.yaml",
         &format!("image:\n  repository: {h}/team/web\n  tag: \"\"\n"),
     );
-    let out = project
-        .relkit(
-            &Runner::github(),
-            &[
-                "pin-images",
-                "resolve",
-                "--files",
-                "values.yaml",
-                "--pins-file",
-                "helm.env",
-            ],
-        )
-        .expect_code(2);
-    assert!(
-        out.errors()[0].data.contains("has no `tag`"),
-        "{}",
-        out.stdout
+    let refused = refusal(
+        &project,
+        &["--files", "values.yaml", "--pins-file", "helm.env"],
     );
+    assert!(refused.contains("has no `tag`"), "{refused}");
     assert!(!project.path().join("helm.env").exists());
+}
+
+/// `relkit pin-images resolve ARGS`, which must refuse its input: the first error.
+fn refusal(project: &Project, args: &[&str]) -> String {
+    let mut all = vec!["pin-images", "resolve"];
+    all.extend_from_slice(args);
+    let out = project.relkit(&Runner::github(), &all).expect_code(2);
+    out.errors()
+        .first()
+        .map(|e| e.data.clone())
+        .unwrap_or_else(|| panic!("no error: {}", out.stdout))
 }
