@@ -334,3 +334,37 @@ async fn a_registry_that_keeps_failing_gives_up_after_the_attempts() {
     );
     assert_eq!(served.load(Ordering::SeqCst), 3);
 }
+
+/// A registry whose token server cannot be reached: the first fetch tries as often as the policy
+/// says, and the lookups waiting for a token fail with its error instead of trying again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_token_server_is_tried_once_for_all_waiting_lookups() {
+    // A port that was free a moment ago: nothing answers there.
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").to_string()
+    };
+    let challenge =
+        format!("WWW-Authenticate: Bearer realm=\"http://{closed}/token\",service=\"fake\"");
+    let (host, seen) = serve(move |_, _| reply("401 Unauthorized", &[&challenge], ""));
+    let client = client_with(Credentials::none());
+    let many: Vec<Reference> = (0..6)
+        .map(|i| format!("{host}/app:{i}").parse().expect("a reference"))
+        .collect();
+    for got in client.resolve_all(&many).await {
+        assert!(
+            matches!(got, Err(Error::Unreachable { attempts: 3, .. })),
+            "{got:?}"
+        );
+    }
+    let stats = client.stats()[host.as_str()];
+    assert_eq!(
+        stats.token_requests, 3,
+        "one fetch, three attempts: {stats:?}"
+    );
+    assert_eq!(
+        seen.lock().expect("log").len(),
+        1,
+        "one probe of the registry"
+    );
+}
