@@ -300,3 +300,44 @@ fn the_example_workflows_use_the_actions_as_declared() {
     }
     assert!(checked >= 8, "{checked} relkit steps");
 }
+
+/// The README's YAML snippets parse, and each relkit step in them passes only inputs its action
+/// declares.
+#[test]
+fn the_readme_snippets_use_the_actions_as_declared() {
+    let actions: BTreeMap<String, Value> = actions().into_iter().collect();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let mut steps_checked = 0;
+    for (n, block) in readme.split("```yaml\n").skip(1).enumerate() {
+        let block = block.split("```").next().unwrap_or_default();
+        let parsed: Value = yaml_serde::from_str(block)
+            .unwrap_or_else(|e| panic!("README YAML block {n} does not parse: {e}\n{block}"));
+        for step in parsed.as_sequence().into_iter().flatten() {
+            let Some(action) = text(step, "uses")
+                .and_then(|u| u.strip_prefix("relkit/relkit/actions/"))
+                .and_then(|rest| rest.split('@').next())
+            else {
+                continue;
+            };
+            let declared = actions
+                .get(action)
+                .unwrap_or_else(|| panic!("README block {n}: no action {action}"));
+            let inputs: Vec<String> = map(declared, "inputs")
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            for (input, _) in map(step, "with") {
+                assert!(
+                    inputs.contains(&input),
+                    "README block {n}: {action} has no input {input}"
+                );
+            }
+            steps_checked += 1;
+        }
+    }
+    assert!(
+        steps_checked >= 3,
+        "{steps_checked} relkit steps in the README"
+    );
+}
