@@ -715,3 +715,24 @@ fn refusal(project: &Project, args: &[&str]) -> String {
         .map(|e| e.data.clone())
         .unwrap_or_else(|| panic!("no error: {}", out.stdout))
 }
+
+#[test]
+fn a_link_named_pin_images_runs_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("prod.yml"),
+        "services:\n  a:\n    image: nginx:latest\n",
+    )
+    .expect("write");
+    for name in ["pin-images", "relkit-pin-images"] {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(crate::support::binary(), &link).expect("symlink");
+        let out = run(crate::support::command(
+            &link,
+            &["check", "--offline", "--production-files", "prod.yml"],
+        )
+        .current_dir(dir.path()))
+        .expect_code(1);
+        assert!(out.stdout.contains("prod.yml:3"), "{name}: {}", out.stdout);
+    }
+}
