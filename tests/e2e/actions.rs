@@ -248,28 +248,9 @@ fn the_example_workflows_use_the_actions_as_declared() {
                     .expect("steps");
                 let mut outputs: BTreeMap<String, String> = BTreeMap::new();
                 for step in steps {
-                    let Some(uses) = text(step, "uses") else {
+                    let Some(action) = relkit_uses(&actions, step, &name) else {
                         continue;
                     };
-                    let Some(action) = uses
-                        .strip_prefix("relkit/relkit/actions/")
-                        .and_then(|rest| rest.split('@').next())
-                    else {
-                        continue;
-                    };
-                    let declared = actions
-                        .get(action)
-                        .unwrap_or_else(|| panic!("{name}: no action {action}"));
-                    let inputs: Vec<String> = map(declared, "inputs")
-                        .into_iter()
-                        .map(|(i, _)| i)
-                        .collect();
-                    for (input, _) in map(step, "with") {
-                        assert!(
-                            inputs.contains(&input),
-                            "{name}: {action} has no input {input}"
-                        );
-                    }
                     if let Some(id) = text(step, "id") {
                         outputs.insert(id.to_owned(), action.to_owned());
                     }
@@ -313,31 +294,43 @@ fn the_readme_snippets_use_the_actions_as_declared() {
         let block = block.split("```").next().unwrap_or_default();
         let parsed: Value = yaml_serde::from_str(block)
             .unwrap_or_else(|e| panic!("README YAML block {n} does not parse: {e}\n{block}"));
-        for step in parsed.as_sequence().into_iter().flatten() {
-            let Some(action) = text(step, "uses")
-                .and_then(|u| u.strip_prefix("relkit/relkit/actions/"))
-                .and_then(|rest| rest.split('@').next())
-            else {
-                continue;
-            };
-            let declared = actions
-                .get(action)
-                .unwrap_or_else(|| panic!("README block {n}: no action {action}"));
-            let inputs: Vec<String> = map(declared, "inputs")
-                .into_iter()
-                .map(|(i, _)| i)
-                .collect();
-            for (input, _) in map(step, "with") {
-                assert!(
-                    inputs.contains(&input),
-                    "README block {n}: {action} has no input {input}"
-                );
-            }
-            steps_checked += 1;
-        }
+        let context = format!("README block {n}");
+        steps_checked += parsed
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|step| relkit_uses(&actions, step, &context))
+            .count();
     }
     assert!(
         steps_checked >= 3,
         "{steps_checked} relkit steps in the README"
     );
+}
+
+/// The relkit action a step uses (`relkit/relkit/actions/NAME@REF`), after checking that it
+/// exists and that the step passes only inputs it declares; `None` for other steps.
+fn relkit_uses<'s>(
+    actions: &BTreeMap<String, Value>,
+    step: &'s Value,
+    context: &str,
+) -> Option<&'s str> {
+    let action = text(step, "uses")?
+        .strip_prefix("relkit/relkit/actions/")?
+        .split('@')
+        .next()?;
+    let declared = actions
+        .get(action)
+        .unwrap_or_else(|| panic!("{context}: no action {action}"));
+    let inputs: Vec<String> = map(declared, "inputs")
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    for (input, _) in map(step, "with") {
+        assert!(
+            inputs.contains(&input),
+            "{context}: {action} has no input {input}"
+        );
+    }
+    Some(action)
 }
