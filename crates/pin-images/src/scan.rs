@@ -338,17 +338,13 @@ impl Walker<'_> {
         if !self.seen.insert(scalar.span.start) {
             return Ok(());
         }
-        let name = pin_name(parent, route);
         self.push(
-            scalar.line,
-            scalar.column,
-            name,
+            parent,
+            route,
+            (scalar.line, scalar.column),
             text.to_owned(),
             Site::Value(scalar),
         );
-        if let Some(last) = self.found.last_mut() {
-            last.built = self.compose && parent.get("build").is_some();
-        }
         Ok(())
     }
 
@@ -404,11 +400,10 @@ impl Walker<'_> {
             .filter(|(_, t)| !t.is_empty())
             .map(|(s, _)| s.clone())
             .unwrap_or_else(|| repository.clone());
-        let name = pin_name(parent, route);
         self.push(
-            at.line,
-            at.column,
-            name,
+            parent,
+            route,
+            (at.line, at.column),
             written,
             Site::Pair {
                 repository,
@@ -425,7 +420,17 @@ impl Walker<'_> {
         &self.chunk.text[scalar.span.start - self.chunk.offset..scalar.span.end - self.chunk.offset]
     }
 
-    fn push(&mut self, line: usize, column: usize, name: String, written: String, site: Site) {
+    /// Records the image `written` at `site`, found at `route` in the mapping `parent`.
+    fn push(
+        &mut self,
+        parent: &Value,
+        route: &[Component<'static>],
+        (line, column): (usize, usize),
+        written: String,
+        site: Site,
+    ) {
+        let name = pin_name(parent, route);
+        let built = self.compose && parent.get("build").is_some();
         let expanded = if self.compose {
             interpolate::expand(&written, self.env)
         } else {
@@ -439,7 +444,7 @@ impl Walker<'_> {
             written,
             expanded,
             site,
-            built: false,
+            built,
         });
     }
 }
