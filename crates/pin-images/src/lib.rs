@@ -245,7 +245,8 @@ pub async fn resolve(
                     }
                 }
                 Ok(_) => {}
-                Err(e) => problems.push(clone_error(e)),
+                // `Error` holds I/O errors and is not `Clone`: parsing again gives an owned one.
+                Err(_) => problems.extend(parse(found).err()),
             }
         }
     }
@@ -344,39 +345,6 @@ pub async fn resolve(
         pins_file,
         requests,
     })
-}
-
-/// `Error` is not `Clone` (it holds I/O errors); the problems that reach here are all cloneable.
-fn clone_error(e: &Error) -> Error {
-    match e {
-        Error::Unresolvable {
-            path,
-            line,
-            value,
-            reason,
-        } => Error::Unresolvable {
-            path: path.clone(),
-            line: *line,
-            value: value.clone(),
-            reason: reason.clone(),
-        },
-        Error::Reference {
-            path,
-            line,
-            value,
-            error,
-        } => Error::Reference {
-            path: path.clone(),
-            line: *line,
-            value: value.clone(),
-            error: error.clone(),
-        },
-        other => Error::PinsFile {
-            path: PathBuf::new(),
-            line: 0,
-            message: other.to_string(),
-        },
-    }
 }
 
 /// `text` with each of `pins` (images found in it) written with its digest, changing nothing but
