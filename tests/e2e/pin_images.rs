@@ -736,3 +736,68 @@ fn a_link_named_pin_images_runs_it() {
         assert!(out.stdout.contains("prod.yml:3"), "{name}: {}", out.stdout);
     }
 }
+
+/// A kustomize overlay sets the tags production runs: its `images:` entries are checked, and
+/// pinned by a `digest:` line of their own under each `newTag`, nothing else moved.
+#[test]
+fn kustomize_overlays_are_checked_and_pinned() {
+    let registry = Registry::start(Auth::Open);
+    let digests = seed(&registry);
+    let project = Project::new(&registry, PASSWORD);
+    let h = project.host.clone();
+    let overlay = format!(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\r\nkind: Kustomization\r\nresources:\r\n  - ../../base\r\nimages:\r\n  - name: api\r\n    newName: {h}/team/api\r\n    newTag: \"1.4.2\" # promoted\r\n  - name: worker\r\n    newName: {h}/team/worker\r\n    newTag: 0.9.0\r\n  - name: web # keeps the base's tag\r\n    newName: {h}/team/web\r\n"
+    );
+    project.write("overlays/prod/kustomization.yaml", &overlay);
+    let runner = Runner::github();
+    project
+        .relkit(
+            &runner,
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "overlays/*/kustomization.yaml",
+                "--write",
+            ],
+        )
+        .expect_code(0);
+    let api = digest_of(&digests, "team/api:1.4.2");
+    let worker = digest_of(&digests, "team/worker:0.9.0");
+    let want = overlay
+        .replace(
+            "    newTag: \"1.4.2\" # promoted\r\n",
+            &format!("    newTag: \"1.4.2\" # promoted\r\n    digest: {api}\r\n"),
+        )
+        .replace(
+            "    newTag: 0.9.0\r\n",
+            &format!("    newTag: 0.9.0\r\n    digest: {worker}\r\n"),
+        );
+    assert_eq!(project.read("overlays/prod/kustomization.yaml"), want);
+    assert_eq!(
+        runner.output("images"),
+        "2",
+        "the rename-only entry is judged in the base"
+    );
+
+    project.write(
+        "overlays/prod/kustomization.yaml",
+        "images:\n  - name: nginx\n    newTag: latest\n",
+    );
+    let out = project
+        .relkit(
+            &Runner::github(),
+            &[
+                "pin-images",
+                "check",
+                "--offline",
+                "--production-files",
+                "overlays/prod/kustomization.yaml",
+            ],
+        )
+        .expect_code(1);
+    assert_eq!(
+        out.errors()[0].properties.get("line").map(String::as_str),
+        Some("3")
+    );
+}

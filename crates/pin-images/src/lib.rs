@@ -412,6 +412,13 @@ fn edit(text: &str, pin: &mut Pin) -> Result<Option<(std::ops::Range<usize>, Str
             slot.span.clone(),
             quoted(text, slot, digest.as_str()).map_err(|w| cannot(&w))?,
         ))),
+        Site::Pair {
+            tag: Some(tag),
+            kustomize: true,
+            ..
+        } => digest_line(text, tag, digest).map(Some).ok_or_else(|| {
+            cannot("the entry is in flow style; write it as a block, or add `digest:` to it")
+        }),
         Site::Pair { tag: Some(tag), .. } => {
             let current = unquote(&text[tag.span.clone()]);
             let new = format!("{current}@{digest}");
@@ -421,6 +428,40 @@ fn edit(text: &str, pin: &mut Pin) -> Result<Option<(std::ops::Range<usize>, Str
             )))
         }
     }
+}
+
+/// A `digest:` line for a block-style kustomize entry, inserted after the line of its `newTag`
+/// with the same indentation and line ending: nothing else moves.
+fn digest_line(
+    text: &str,
+    tag: &Scalar,
+    digest: &Digest,
+) -> Option<(std::ops::Range<usize>, String)> {
+    let line_start = text[..tag.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[tag.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| tag.span.end + i);
+    let before = &text[line_start..tag.span.start];
+    let key = before.trim_start();
+    // `newTag: 1.2`, possibly after the entry's `- `: a block entry.
+    let key = key.strip_prefix("- ").unwrap_or(key).trim_start();
+    if !key.starts_with("newTag") || key.contains(['{', ',']) {
+        return None;
+    }
+    let indent = before.len() - before.trim_start().len()
+        + if before.trim_start().starts_with("- ") {
+            2
+        } else {
+            0
+        };
+    let (at, eol) = match text[line_start..line_end].strip_suffix('\r') {
+        Some(_) => (line_end - 1, "\r\n"),
+        None => (line_end, "\n"),
+    };
+    Some((
+        at..at,
+        format!("{eol}{}digest: {digest}", " ".repeat(indent)),
+    ))
 }
 
 fn unquote(raw: &str) -> &str {
@@ -703,4 +744,42 @@ pub async fn verify(path: &Path, options: &Options) -> Result<Vec<Verified>, Pro
             now,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag_scalar(text: &str, value: &str) -> Scalar {
+        let start = text.find(value).expect("the tag is in the text");
+        Scalar {
+            span: start..start + value.len(),
+            style: Style::Plain,
+            line: 1,
+            column: 1,
+        }
+    }
+
+    #[test]
+    fn a_digest_line_goes_under_a_block_entrys_tag_only() {
+        let digest = Digest::sha256(b"x");
+        let block = "images:\n- name: a\n  newTag: 1.2 # ok\n";
+        let (at, line) = digest_line(block, &tag_scalar(block, "1.2"), &digest).expect("block");
+        let mut after = block.to_owned();
+        after.replace_range(at, &line);
+        assert_eq!(
+            after,
+            format!("images:\n- name: a\n  newTag: 1.2 # ok\n  digest: {digest}\n")
+        );
+        let first = "images:\n- newTag: 1.2\n  name: a\n";
+        let (at, line) = digest_line(first, &tag_scalar(first, "1.2"), &digest).expect("first key");
+        let mut after = first.to_owned();
+        after.replace_range(at, &line);
+        assert_eq!(
+            after,
+            format!("images:\n- newTag: 1.2\n  digest: {digest}\n  name: a\n")
+        );
+        let flow = "images: [{name: a, newTag: 1.2}]\n";
+        assert_eq!(digest_line(flow, &tag_scalar(flow, "1.2"), &digest), None);
+    }
 }

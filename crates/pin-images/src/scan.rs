@@ -48,14 +48,17 @@ pub struct Scalar {
 pub enum Site {
     /// One string: `image: repo:tag`, or a `.env` value.
     Value(Scalar),
-    /// Helm's `image:` mapping; the reference is `[registry/]repository[:tag][@digest]`.
+    /// An image in parts: Helm's `image:` mapping (`[registry/]repository[:tag][@digest]`) or a
+    /// kustomization's `images:` entry (`newName` or `name`, `newTag`, `digest`).
     Pair {
         repository: Scalar,
         tag: Option<Scalar>,
-        /// The `digest` key, when the chart has one (it then wins over the tag).
+        /// The `digest` key, when the entry has one (it then wins over the tag).
         digest: Option<Scalar>,
         /// Whether the pair's `tag` or `digest` already carries a digest.
         pinned: bool,
+        /// A kustomize entry: a digest goes in its own `digest:` key, never in `newTag`.
+        kustomize: bool,
     },
 }
 
@@ -222,12 +225,17 @@ fn scan_yaml(path: &Path, text: &str, env: &HashMap<String, String>) -> Result<V
             message: e.to_string(),
         })?;
         let compose = value.get("services").is_some_and(Value::is_mapping);
+        let kustomize = value.get("kind").and_then(Value::as_str) == Some("Kustomization")
+            || path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                ["kustomization.yaml", "kustomization.yml", "Kustomization"].contains(&n)
+            });
         let mut walker = Walker {
             path,
             chunk: &chunk,
             doc: &doc,
             env,
             compose,
+            kustomize,
             seen: HashSet::new(),
             found: Vec::new(),
         };
@@ -245,12 +253,44 @@ fn strip_location(message: &str) -> String {
     }
 }
 
+/// The keys of an image given in parts.
+struct PairKeys {
+    registry: Option<&'static str>,
+    /// The first of these present names the repository.
+    repository: &'static [&'static str],
+    tag: &'static str,
+    digest: &'static str,
+    /// Whether an entry without tag or digest is still an image to judge (Helm: the chart's
+    /// appVersion fills the tag in; kustomize: the base manifest's tag stays, judged there).
+    tagless_is_image: bool,
+}
+
+/// Helm values: `image: {registry, repository, tag, digest}`.
+const HELM: PairKeys = PairKeys {
+    registry: Some("registry"),
+    repository: &["repository"],
+    tag: "tag",
+    digest: "digest",
+    tagless_is_image: true,
+};
+
+/// A kustomization's `images:` entries: `{name, newName, newTag, digest}`.
+const KUSTOMIZE: PairKeys = PairKeys {
+    registry: None,
+    repository: &["newName", "name"],
+    tag: "newTag",
+    digest: "digest",
+    tagless_is_image: false,
+};
+
 struct Walker<'a> {
     path: &'a Path,
     chunk: &'a Chunk<'a>,
     doc: &'a Document,
     env: &'a HashMap<String, String>,
     compose: bool,
+    /// A kustomization (by `kind` or file name): its top-level `images:` override tags.
+    kustomize: bool,
     /// Spans already reported (an alias reaches its anchor's span again).
     seen: HashSet<usize>,
     found: Vec<Found>,
@@ -263,6 +303,15 @@ impl Walker<'_> {
                 for (key, child) in map {
                     let Some(key) = key.as_str() else { continue };
                     route.push(Component::Key(key.to_owned().into()));
+                    if self.kustomize && route.len() == 1 && key == "images" {
+                        for (i, entry) in child.as_sequence().into_iter().flatten().enumerate() {
+                            route.push(Component::Index(i));
+                            self.pair(entry, route, entry, &KUSTOMIZE)?;
+                            route.pop();
+                        }
+                        route.pop();
+                        continue;
+                    }
                     if key == "image" {
                         let untagged = match child {
                             Value::Tagged(tagged) => &tagged.value,
@@ -273,7 +322,7 @@ impl Walker<'_> {
                             Value::String(text) if text.trim().is_empty() => {}
                             Value::String(text) => self.image(value, route, text)?,
                             Value::Mapping(pair) if pair.get("repository").is_some() => {
-                                self.pair(value, route, child)?;
+                                self.pair(value, route, child, &HELM)?;
                             }
                             _ => self.walk(child, route)?,
                         }
@@ -353,6 +402,7 @@ impl Walker<'_> {
         parent: &Value,
         route: &[Component<'static>],
         pair: &Value,
+        keys: &PairKeys,
     ) -> Result<(), Error> {
         let field = |key: &str| -> Result<Option<(Scalar, String)>, Error> {
             match pair.get(key) {
@@ -372,12 +422,27 @@ impl Walker<'_> {
                 _ => Ok(None),
             }
         };
-        let Some((repository, repo_text)) = field("repository")? else {
+        let mut repository = None;
+        for key in keys.repository {
+            if let Some(found) = field(key)? {
+                repository = Some(found);
+                break;
+            }
+        }
+        let Some((repository, repo_text)) = repository else {
             return Ok(());
         };
-        let registry = field("registry")?.map(|(_, s)| s).filter(|s| !s.is_empty());
-        let tag = field("tag")?;
-        let digest = field("digest")?;
+        let registry = match keys.registry {
+            Some(key) => field(key)?.map(|(_, s)| s).filter(|s| !s.is_empty()),
+            None => None,
+        };
+        let tag = field(keys.tag)?;
+        let digest = field(keys.digest)?;
+        let given =
+            |part: &Option<(Scalar, String)>| part.as_ref().is_some_and(|(_, t)| !t.is_empty());
+        if !keys.tagless_is_image && !given(&tag) && !given(&digest) {
+            return Ok(());
+        }
         if !self.seen.insert(repository.span.start) {
             return Ok(());
         }
@@ -411,6 +476,7 @@ impl Walker<'_> {
                 tag: tag.filter(|(_, t)| !t.is_empty()).map(|(s, _)| s),
                 digest: digest.map(|(s, _)| s),
                 pinned,
+                kustomize: !keys.tagless_is_image,
             },
         );
         Ok(())
@@ -714,6 +780,27 @@ mod tests {
         );
         let err = scan(Path::new("bad.yaml"), "a:\n\tb: 1\n", &HashMap::new()).expect_err("tab");
         assert!(err.to_string().contains("bad.yaml:2"), "{err}");
+    }
+
+    #[test]
+    fn kustomize_images_override_tags_and_are_found_as_images() {
+        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deploy.yaml]\nimages:\n  - name: nginx\n    newTag: latest\n  - name: ghcr.io/acme/api\n    newName: registry.acme.io/api\n    newTag: \"2.1.0\"\n    digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n  - name: redis\n    newName: mirror.acme.io/redis\n";
+        assert_eq!(
+            images("overlays/prod/kustomization.yaml", text),
+            vec![
+                (6, "NGINX_IMAGE".into(), "nginx:latest".into()),
+                (
+                    9,
+                    "GHCR_IO_ACME_API_IMAGE".into(),
+                    "registry.acme.io/api:2.1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into()
+                ),
+            ],
+            "an entry that only renames keeps the base's tag: judged in the base"
+        );
+        // The file name alone makes a kustomization; elsewhere `images:` is just a key.
+        let bare = "images:\n  - name: nginx\n    newTag: 1.25.3\n";
+        assert_eq!(images("kustomization.yml", bare).len(), 1);
+        assert!(images("values.yaml", bare).is_empty());
     }
 
     #[test]
