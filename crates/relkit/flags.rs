@@ -298,6 +298,11 @@ pub struct PinImagesArgs {
     #[arg(long, env = "RELKIT_REQUIRE_DIGEST", value_parser = switch)]
     pub require_digest: bool,
 
+    /// `check`: allow `:latest` (and no tag), for pipelines that move `latest` only on full
+    /// releases; `pre-latest` and other channels still fail.
+    #[arg(long, env = "RELKIT_ALLOW_LATEST", value_parser = switch)]
+    pub allow_latest: bool,
+
     /// `check`: only the rules, no registry lookups (which warn when a digest is one platform's
     /// manifest inside a multi-platform index).
     #[arg(long, env = "RELKIT_OFFLINE", value_parser = switch)]

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use relkit_pin_images::{
-    Error, Level, Options, Problems, Report, Resolution, Rewrite, Verified, apply, check, files,
-    resolve, verify,
+    Error, Level, Options, Policy, Problems, Report, Resolution, Rewrite, Verified, apply, check,
+    files, resolve, verify,
 };
 use relkit_registry::Credentials;
 use relkit_workflow::{Annotation, Env, Reporter};
@@ -152,7 +152,10 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
                 .block_on(check(
                     &targets,
                     &options,
-                    args.require_digest,
+                    Policy {
+                        require_digest: args.require_digest,
+                        allow_latest: args.allow_latest,
+                    },
                     !args.offline,
                 ))
                 .map_err(|p| problems(&p, reporter))?;

@@ -585,6 +585,22 @@ fn check_holds_production_files_to_the_release_rules() {
     assert_eq!(found, want, "{}", out.stdout);
     assert_eq!(runner.output("errors"), "4");
     assert_eq!(runner.output("warnings"), "1");
+
+    // A team that moves `latest` only on full releases allows it; the rest still fails.
+    let allowing = Runner::github();
+    project
+        .relkit(
+            &allowing,
+            &[
+                "pin-images",
+                "check",
+                "--production-files",
+                "deploy/*.yml",
+                "--allow-latest",
+            ],
+        )
+        .expect_code(1);
+    assert_eq!(allowing.output("errors"), "3");
     let summary = runner.summary();
     assert!(
         summary.contains("| rule |") && summary.contains("`deploy/prod.yml`"),

@@ -20,7 +20,7 @@ use futures_util::StreamExt as _;
 use relkit_registry::{Client, Digest, Reference};
 
 pub use error::{Error, Problems};
-pub use rules::Rule;
+pub use rules::{Policy, Rule};
 pub use scan::{Found, Scalar, Site, Style};
 
 /// Where pin-images looks and how it reaches registries.
@@ -599,7 +599,7 @@ impl Report {
 pub async fn check(
     files: &[PathBuf],
     options: &Options,
-    require_digest: bool,
+    policy: Policy,
     inspect: bool,
 ) -> Result<Report, Problems> {
     let scanned = scan_all(files, options)?;
@@ -624,7 +624,7 @@ pub async fn check(
                 }
                 Err(e) => findings.push(finding(Level::Error, "invalid", e.to_string())),
                 Ok(reference) => {
-                    for rule in rules::check(reference, require_digest) {
+                    for rule in rules::check(reference, policy) {
                         findings.push(finding(
                             Level::Error,
                             rule.id(),

@@ -74,15 +74,27 @@ const PRERELEASE: [&str; 8] = [
     "m",
 ];
 
+/// What a team's production rules demand beyond full releases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Every image pinned by digest.
+    pub require_digest: bool,
+    /// `:latest` (and no tag) is allowed, for teams whose pipeline moves `latest` only on full
+    /// releases (one of the playbooks does); pre-release channels such as `pre-latest` are not.
+    pub allow_latest: bool,
+}
+
 /// The rules `reference` breaks in a production file.
-pub fn check(reference: &Reference, require_digest: bool) -> Vec<Rule> {
+pub fn check(reference: &Reference, policy: Policy) -> Vec<Rule> {
     let mut broken = Vec::new();
     match reference.tag() {
-        None if reference.digest().is_none() => broken.push(Rule::NoTag),
+        None if reference.digest().is_none() && !policy.allow_latest => broken.push(Rule::NoTag),
         None => {}
         Some(tag) => {
             if tag.eq_ignore_ascii_case("latest") {
-                broken.push(Rule::Latest);
+                if !policy.allow_latest {
+                    broken.push(Rule::Latest);
+                }
             } else if is_prerelease(tag) {
                 broken.push(Rule::Prerelease {
                     tag: tag.to_owned(),
@@ -94,7 +106,7 @@ pub fn check(reference: &Reference, require_digest: bool) -> Vec<Rule> {
             }
         }
     }
-    if require_digest && reference.digest().is_none() {
+    if policy.require_digest && reference.digest().is_none() {
         broken.push(Rule::NoDigest);
     }
     broken
@@ -161,10 +173,11 @@ mod tests {
 
     fn rules(reference: &str, require_digest: bool) -> Vec<&'static str> {
         let reference: Reference = reference.parse().expect("a reference");
-        check(&reference, require_digest)
-            .iter()
-            .map(Rule::id)
-            .collect()
+        let policy = Policy {
+            require_digest,
+            allow_latest: false,
+        };
+        check(&reference, policy).iter().map(Rule::id).collect()
     }
 
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -238,6 +251,19 @@ mod tests {
             vec!["latest"],
             "a digest does not make :latest a release"
         );
+        // A team that moves `latest` only on full releases may allow it, never `pre-latest`.
+        let allow = Policy {
+            require_digest: false,
+            allow_latest: true,
+        };
+        for (reference, want) in [
+            ("nginx:latest", 0),
+            ("nginx", 0),
+            ("ghcr.io/acme/app:pre-latest", 1),
+        ] {
+            let reference: Reference = reference.parse().expect("a reference");
+            assert_eq!(check(&reference, allow).len(), want, "{reference}");
+        }
         // Digits only: a date or a build number, not a commit.
         assert!(!is_commit("20240101"));
     }
