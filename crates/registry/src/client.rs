@@ -79,10 +79,10 @@ struct Registry {
     /// What that first request met when the registry could not be reached after all its
     /// attempts (`attempts`, the last error): the requests that waited for it fail with the same,
     /// instead of each trying as long again.
-    down: Option<(u32, String)>,
+    down: Option<GaveUp>,
     /// The same for the token server: once a fetch gave up on reaching it, the fetches that were
     /// waiting (for any scope) fail with its error.
-    token_server_down: Option<(u32, String)>,
+    token_server_down: Option<GaveUp>,
 }
 
 /// An OCI distribution client. Cheap to share by reference across tasks.
@@ -95,6 +95,37 @@ pub struct Client {
     /// token fetch per scope (keyed by the scope), one first request per registry while its
     /// challenge is unknown (keyed by the empty string).
     gates: Mutex<HashMap<(String, String), Gate>>,
+}
+
+/// A server that could not be reached after all the attempts of one request: the requests
+/// that waited for that one fail the same way instead of trying as long again.
+#[derive(Debug, Clone)]
+struct GaveUp {
+    attempts: u32,
+    message: String,
+}
+
+impl GaveUp {
+    fn of(error: &Error) -> Option<Self> {
+        match error {
+            Error::Unreachable {
+                attempts, message, ..
+            } => Some(Self {
+                attempts: *attempts,
+                message: message.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn again(&self, registry: &str, what: &str) -> Error {
+        Error::Unreachable {
+            registry: registry.to_owned(),
+            what: what.to_owned(),
+            attempts: self.attempts,
+            message: self.message.clone(),
+        }
+    }
 }
 
 /// Held while a token for one registry and scope is fetched.
@@ -614,13 +645,8 @@ impl Client {
         } else {
             None
         };
-        if let Some((attempts, message)) = self.with_registry(registry, |r| r.down.clone()) {
-            return Err(Error::Unreachable {
-                registry: registry.to_owned(),
-                what: what.to_owned(),
-                attempts,
-                message,
-            });
+        if let Some(gave_up) = self.with_registry(registry, |r| r.down.clone()) {
+            return Err(gave_up.again(registry, what));
         }
         let mut answered_challenge = false;
         loop {
@@ -637,14 +663,8 @@ impl Client {
                 .await;
             self.with_registry(registry, |r| {
                 r.probed = true;
-                if let (
-                    Some(_),
-                    Err(Error::Unreachable {
-                        attempts, message, ..
-                    }),
-                ) = (&probing, &response)
-                {
-                    r.down = Some((*attempts, message.clone()));
+                if let (Some(_), Err(e)) = (&probing, &response) {
+                    r.down = GaveUp::of(e);
                 }
             });
             let response = response?;
@@ -741,26 +761,18 @@ impl Client {
                 let token = match cached {
                     Some(token) => token,
                     None => {
-                        if let Some((attempts, message)) =
+                        if let Some(gave_up) =
                             self.with_registry(registry, |r| r.token_server_down.clone())
                         {
-                            return Err(Error::Unreachable {
-                                registry: registry.to_owned(),
-                                what: format!("a token for {what}"),
-                                attempts,
-                                message,
-                            });
+                            return Err(gave_up.again(registry, &format!("a token for {what}")));
                         }
                         let token = self
                             .fetch_token(registry, &realm, service.as_deref(), scopes, what)
                             .await
                             .inspect_err(|e| {
-                                if let Error::Unreachable {
-                                    attempts, message, ..
-                                } = e
-                                {
+                                if let Some(gave_up) = GaveUp::of(e) {
                                     self.with_registry(registry, |r| {
-                                        r.token_server_down = Some((*attempts, message.clone()));
+                                        r.token_server_down = Some(gave_up);
                                     });
                                 }
                             })?;
