@@ -7,14 +7,27 @@ use std::path::{Path, PathBuf};
 use relkit_testkit::scenario;
 use yaml_serde::Value;
 
-use crate::support::{Runner, TestResult, relkit, run};
+use crate::support::{Runner, TestResult, binary, relkit, run};
 
-/// Each action directory and its parsed `action.yml`.
+fn source_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn parse(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()))
+}
+
+/// The action that installs relkit for scripts, not one of a command.
+const SETUP: &str = "setup";
+
+/// Each command's action directory under `actions/` and its parsed `action.yml`.
 fn actions() -> Vec<(String, Value)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("actions");
+    let root = source_root().join("actions");
     let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("read actions/")
         .map(|entry| entry.expect("list actions/").path())
+        .filter(|dir| !dir.ends_with(SETUP))
         .collect();
     found.sort();
     assert!(!found.is_empty(), "no actions under {}", root.display());
@@ -26,13 +39,34 @@ fn actions() -> Vec<(String, Value)> {
                 .and_then(|n| n.to_str())
                 .expect("UTF-8 name")
                 .to_owned();
-            let text = std::fs::read_to_string(dir.join("action.yml"))
-                .unwrap_or_else(|e| panic!("{name}/action.yml: {e}"));
-            let yaml = yaml_serde::from_str(&text)
-                .unwrap_or_else(|e| panic!("{name}/action.yml is not YAML: {e}"));
-            (name, yaml)
+            (name, parse(&dir.join("action.yml")))
         })
         .collect()
+}
+
+/// Every action a workflow can use, by the path after `relkit/relkit`: `""` for the root
+/// action, `actions/NAME` for the others.
+fn declared_actions() -> BTreeMap<String, Value> {
+    let mut all: BTreeMap<String, Value> = actions()
+        .into_iter()
+        .map(|(name, action)| (format!("actions/{name}"), action))
+        .collect();
+    all.insert(
+        format!("actions/{SETUP}"),
+        parse(&source_root().join("actions").join(SETUP).join("action.yml")),
+    );
+    all.insert(String::new(), parse(&source_root().join("action.yml")));
+    all
+}
+
+/// A step of an action by its id.
+fn step<'a>(action: &'a Value, id: &str) -> &'a Value {
+    action["runs"]["steps"]
+        .as_sequence()
+        .expect("runs.steps")
+        .iter()
+        .find(|s| text(s, "id") == Some(id))
+        .unwrap_or_else(|| panic!("no step {id}"))
 }
 
 fn map(value: &Value, key: &str) -> Vec<(String, Value)> {
@@ -132,7 +166,7 @@ fn every_input_reaches_the_binary_through_its_own_variable() {
 #[test]
 fn no_script_interpolates_an_expression() {
     // Expressions pasted into `run:` are how inputs become shell code (template injection).
-    for (name, action) in actions() {
+    for (name, action) in declared_actions() {
         let steps = action["runs"]["steps"]
             .as_sequence()
             .expect("steps")
@@ -226,7 +260,7 @@ fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestR
 /// exists, passes only inputs it declares, and reads only outputs it declares.
 #[test]
 fn the_example_workflows_use_the_actions_as_declared() {
-    let actions: BTreeMap<String, Value> = actions().into_iter().collect();
+    let actions = declared_actions();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows");
     let mut checked = 0;
     for forge in ["github", "gitea"] {
@@ -286,7 +320,7 @@ fn the_example_workflows_use_the_actions_as_declared() {
 /// declares.
 #[test]
 fn the_readme_snippets_use_the_actions_as_declared() {
-    let actions: BTreeMap<String, Value> = actions().into_iter().collect();
+    let actions = declared_actions();
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .expect("README.md");
     let mut steps_checked = 0;
@@ -308,17 +342,19 @@ fn the_readme_snippets_use_the_actions_as_declared() {
     );
 }
 
-/// The relkit action a step uses (`relkit/relkit/actions/NAME@REF`), after checking that it
-/// exists and that the step passes only inputs it declares; `None` for other steps.
+/// The relkit action a step uses (`relkit/relkit/actions/NAME@REF` is `actions/NAME`,
+/// `relkit/relkit@REF` is `""`), after checking that it exists and that the step passes only
+/// inputs it declares; `None` for other steps.
 fn relkit_uses<'s>(
     actions: &BTreeMap<String, Value>,
     step: &'s Value,
     context: &str,
 ) -> Option<&'s str> {
     let action = text(step, "uses")?
-        .strip_prefix("relkit/relkit/actions/")?
+        .strip_prefix("relkit/relkit")?
         .split('@')
         .next()?;
+    let action = action.strip_prefix('/').unwrap_or(action);
     let declared = actions
         .get(action)
         .unwrap_or_else(|| panic!("{context}: no action {action}"));
@@ -333,4 +369,127 @@ fn relkit_uses<'s>(
         );
     }
     Some(action)
+}
+
+/// Every action's first step finds or builds relkit with `dist/install.sh`, by its path from the
+/// action's own directory, and says where the binary is.
+#[test]
+fn every_action_installs_relkit_with_dist_install() {
+    for (path, action) in declared_actions() {
+        let install = step(&action, "install");
+        assert_eq!(
+            install["env"]["ACTION_PATH"].as_str(),
+            Some("${{ github.action_path }}"),
+            "{path:?}"
+        );
+        let runner = Runner::github();
+        let out = run(runner
+            .bash(text(install, "run").expect("a script"))
+            .env("ACTION_PATH", source_root().join(&path)))
+        .expect_code(0);
+        assert_eq!(
+            runner.output("bin"),
+            binary().display().to_string(),
+            "{path:?}: {}",
+            out.stderr
+        );
+        if path.ends_with(SETUP) {
+            assert_eq!(runner.output("version"), env!("CARGO_PKG_VERSION"));
+            let dir = binary()
+                .parent()
+                .expect("a directory")
+                .display()
+                .to_string();
+            assert_eq!(runner.path_added(), [dir]);
+            for (output, spec) in map(&action, "outputs") {
+                let value = text(&spec, "value").expect("a value");
+                let read = value
+                    .strip_prefix("${{ steps.install.outputs.")
+                    .and_then(|v| v.strip_suffix(" }}"))
+                    .unwrap_or_else(|| panic!("setup output {output}: {value}"));
+                runner.output(read);
+            }
+        } else {
+            assert!(runner.path_added().is_empty(), "{path:?} changes PATH");
+        }
+    }
+}
+
+/// The root action: `command` picks the subcommand and `args` gives its flags one per line;
+/// its outputs are every command's.
+#[test]
+fn the_root_action_runs_any_command_with_its_flags() -> TestResult {
+    let root = parse(&source_root().join("action.yml"));
+    let mut expected: Vec<String> = actions()
+        .iter()
+        .flat_map(|(_, action)| map(action, "outputs").into_iter().map(|(o, _)| o))
+        .collect();
+    expected.sort();
+    let mut declared = Vec::new();
+    for (output, spec) in map(&root, "outputs") {
+        assert_eq!(
+            text(&spec, "value"),
+            Some(format!("${{{{ steps.run.outputs.{output} }}}}").as_str())
+        );
+        declared.push(output);
+    }
+    declared.sort();
+    assert_eq!(
+        declared, expected,
+        "the root action declares every command's outputs"
+    );
+
+    let relkit_step = step(&root, "run");
+    let inputs: Vec<String> = map(&root, "inputs").into_iter().map(|(i, _)| i).collect();
+    assert_eq!(inputs, ["command", "args", "token"]);
+    for input in &inputs {
+        assert_eq!(
+            relkit_step["env"][variable(input).as_str()].as_str(),
+            Some(format!("${{{{ inputs.{input} }}}}").as_str())
+        );
+    }
+    let script = text(relkit_step, "run").expect("a script");
+
+    let repo = scenario::product();
+    std::fs::create_dir_all(repo.path().join("deploy"))?;
+    std::fs::write(
+        repo.path().join("deploy/compose.yml"),
+        "services:\n  app:\n    image: ghcr.io/acme/app:v1.2.3\n",
+    )?;
+    let step_run = |command: &str, args: &str| {
+        let runner = Runner::github();
+        let out = run(runner
+            .bash(script)
+            .env("RELKIT_COMMAND", command)
+            .env("RELKIT_ARGS", args)
+            .env("RELKIT_TOKEN", "")
+            .env("RELKIT_BIN", binary())
+            .current_dir(repo.path()));
+        (runner, out)
+    };
+
+    // Blank lines and the spaces around an argument do not count.
+    let (runner, out) = step_run(
+        "pin-images",
+        "check\n  --production-files=deploy/*.yml  \n--offline\n\n",
+    );
+    let out = out.expect_code(0);
+    assert!(out.errors().is_empty(), "{}", out.stdout);
+    assert_eq!(runner.output("images"), "1");
+    assert_eq!(runner.output("errors"), "0");
+
+    let (_, out) = step_run("pin-image", "");
+    let errors = out.expect_code(2).errors();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].data.contains("'pin-image'"), "{:?}", errors[0]);
+
+    // An argument is never read by a shell.
+    let marker = repo.path().join("ran");
+    let (_, out) = step_run(
+        "pin-images",
+        &format!("check\n--production-files=$(touch {})", marker.display()),
+    );
+    out.expect_code(2);
+    assert!(!marker.exists(), "an argument ran as shell code");
+    Ok(())
 }

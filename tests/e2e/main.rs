@@ -4,5 +4,6 @@
 mod actions;
 mod changelog;
 mod create_release;
+mod install;
 mod pin_images;
 mod support;

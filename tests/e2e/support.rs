@@ -119,6 +119,7 @@ impl Runner {
         for (name, file) in [
             ("GITHUB_OUTPUT", "output"),
             ("GITHUB_STEP_SUMMARY", "summary"),
+            ("GITHUB_PATH", "path"),
         ] {
             let path = dir.path().join(file);
             std::fs::write(&path, "").expect("create a runner file");
@@ -134,6 +135,34 @@ impl Runner {
         let mut cmd = relkit(args);
         cmd.envs(self.vars.iter().map(|(k, v)| (k, v)));
         cmd
+    }
+
+    /// A step's `run:` script as the runner runs a `shell: bash` step (from a file, with
+    /// `bash --noprofile --norc -eo pipefail`), with the built relkit first on `PATH`.
+    pub fn bash(&self, script: &str) -> Command {
+        let file = self.dir.path().join("step.sh");
+        std::fs::write(&file, script).expect("write the step's script");
+        let mut path = vec![binary().parent().expect("a directory").to_path_buf()];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let mut cmd = command(
+            Path::new("bash"),
+            &["--noprofile", "--norc", "-eo", "pipefail"],
+        );
+        cmd.arg(file)
+            .env("PATH", std::env::join_paths(path).expect("a PATH"))
+            .envs(self.vars.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    /// The directories a step added to `PATH` for the steps after it.
+    pub fn path_added(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("path"))
+            .expect("read GITHUB_PATH")
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// `RUNNER_TEMP`.
