@@ -69,8 +69,10 @@ if [[ -n "${RELKIT_TOOL_CACHE:-}" ]]; then
     cache="$RELKIT_TOOL_CACHE"
 elif [[ -n "${RUNNER_TOOL_CACHE:-}" ]]; then
     cache="$RUNNER_TOOL_CACHE/relkit"
-else
+elif [[ -n "${XDG_CACHE_HOME:-}" || -n "${HOME:-}" ]]; then
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/relkit"
+else
+    fail "no place to keep builds: set RELKIT_TOOL_CACHE (neither RUNNER_TOOL_CACHE nor HOME is set)"
 fi
 entry="$cache/$version-$digest-$platform"
 bin="$entry/bin/relkit"

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use relkit_changelog::ConfigSource;
 use relkit_create_release::{
-    BumpChoice, Config, Image, NotesChoice, Outcome, Plan, VersionChoice, apply, plan,
+    BumpChoice, Config, NotesChoice, Outcome, Plan, VersionChoice, apply, plan,
 };
 use relkit_forge::{Forge, MakeLatest};
 use relkit_git::Repository;
@@ -92,9 +92,7 @@ fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, F
         (None, Some(c)) if c == "builtin" => NotesChoice::Changelog(ConfigSource::Builtin),
         (None, Some(c)) => NotesChoice::Changelog(ConfigSource::File(c.into())),
     };
-    let images = lines(&args.images)
-        .map(|l| Image::parse(&l))
-        .collect::<Result<Vec<_>, _>>()
+    let images = relkit_create_release::images(args.images.iter().flat_map(|v| v.lines()))
         .map_err(|e| bad(&e))?;
     let target = given(args.target)
         .or_else(|| {

@@ -183,7 +183,8 @@ pub struct ReleaseArgs {
     #[arg(long, env = "RELKIT_REPLACE_ASSETS", value_parser = switch)]
     pub replace_assets: bool,
 
-    /// Images the release ships, for the manifest: `NAME=REFERENCE@sha256:DIGEST`, one per line.
+    /// Images the release ships, for the manifest: `NAME=REFERENCE@sha256:DIGEST`, one per line
+    /// (a pins file's text as it is: `#` comments and blank lines are skipped).
     #[arg(long, env = "RELKIT_IMAGES", value_name = "LINES")]
     pub images: Vec<String>,
 

@@ -382,11 +382,24 @@ fn every_action_installs_relkit_with_dist_install() {
             Some("${{ github.action_path }}"),
             "{path:?}"
         );
+        let script = text(install, "run").expect("a script");
+        let action_path = source_root().join(&path);
+        // Without relkit or cargo on PATH the step reaches dist/install.sh by its path from
+        // the action, which says what is missing.
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let out = run(Runner::github()
+            .bash(script)
+            .env("ACTION_PATH", &action_path)
+            .env("PATH", crate::install::tools(dir.path(), &[])))
+        .expect_code(1);
+        assert!(
+            out.stderr.contains("relkit is not installed"),
+            "{path:?}: {}",
+            out.stderr
+        );
+
         let runner = Runner::github();
-        let out = run(runner
-            .bash(text(install, "run").expect("a script"))
-            .env("ACTION_PATH", source_root().join(&path)))
-        .expect_code(0);
+        let out = run(runner.bash(script).env("ACTION_PATH", &action_path)).expect_code(0);
         assert_eq!(
             runner.output("bin"),
             binary().display().to_string(),

@@ -63,6 +63,9 @@ fn a_prerelease_then_a_release_then_a_rerun_that_changes_nothing() {
     );
 }
 
+const API: &str =
+    "ghcr.io/acme/api:1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 #[test]
 fn on_a_tag_push_the_pushed_tag_is_released_with_its_outputs_and_summary() -> TestResult {
     let repo = scenario::product();
@@ -74,6 +77,11 @@ fn on_a_tag_push_the_pushed_tag_is_released_with_its_outputs_and_summary() -> Te
         .env("RELKIT_FORGE", "local")
         .env("GITHUB_SHA", repo.head())
         .env("RELKIT_ASSETS", "dist/*\n")
+        // pin-images' pins file, as its `pins` output passes it.
+        .env(
+            "RELKIT_IMAGES",
+            format!("# Image digests pinned by relkit\n\nAPI_IMAGE={API}\n"),
+        )
         .current_dir(repo.path()))
     .expect_code(0);
     assert_eq!(runner.output("tag"), "v1.1.0");
@@ -84,6 +92,9 @@ fn on_a_tag_push_the_pushed_tag_is_released_with_its_outputs_and_summary() -> Te
     let manifest: serde_json::Value = serde_json::from_str(&runner.output("manifest"))?;
     assert_eq!(manifest["tag"], "v1.1.0");
     assert_eq!(manifest["assets"][0]["name"], "app.tar.gz");
+    assert_eq!(manifest["images"][0]["name"], "API_IMAGE");
+    assert_eq!(manifest["images"][0]["reference"], API);
+    assert_eq!(manifest["images"].as_array().map(Vec::len), Some(1));
     let summary = runner.summary();
     assert!(summary.contains("### Release v1.1.0"), "{summary}");
     assert!(summary.contains("| `app.tar.gz` | 3 |"), "{summary}");
@@ -169,6 +180,28 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
                 "api=ghcr.io/acme/api:1.0",
             ],
             "--images \"api=ghcr.io/acme/api:1.0\"",
+        ),
+        (
+            &[
+                "--forge",
+                "local",
+                "--tag",
+                "v1.1.0",
+                "--images",
+                &format!("API_IMAGE={API}\nAPI_IMAGE={API}"),
+            ],
+            "--images names API_IMAGE twice",
+        ),
+        (
+            &[
+                "--forge",
+                "local",
+                "--tag",
+                "v1.1.0",
+                "--notes-file",
+                "nope.md",
+            ],
+            "--notes-file nope.md",
         ),
         (&["--forge", "local"], "say which version to release"),
     ];

@@ -12,7 +12,7 @@ fn script() -> PathBuf {
 
 /// A directory of links to the programs the script may run, and `extra` besides: a `PATH` on
 /// which neither relkit nor cargo is found unless a test puts it there.
-fn tools(dir: &Path, extra: &[(&str, &Path)]) -> PathBuf {
+pub fn tools(dir: &Path, extra: &[(&str, &Path)]) -> PathBuf {
     let bin = dir.join("path");
     std::fs::create_dir_all(&bin).expect("create the PATH directory");
     let wanted = [
@@ -227,6 +227,19 @@ fn a_source_that_is_not_relkit_is_refused() -> TestResult {
         out.stderr
             .contains(&format!("RELKIT_SOURCE={}", empty.display()))
             && out.stderr.contains("no Cargo.toml and Cargo.lock"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn without_a_place_for_builds_it_says_which_variable_to_set() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = tools(dir.path(), &[("cargo", &cargo())]);
+    let out = install(&[&path], &[]).expect_code(1);
+    assert!(
+        out.stderr.contains("set RELKIT_TOOL_CACHE"),
         "{}",
         out.stderr
     );

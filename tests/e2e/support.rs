@@ -126,6 +126,9 @@ impl Runner {
             vars.push((name, path.display().to_string()));
         }
         vars.push(("RUNNER_TEMP", temp.display().to_string()));
+        let tool_cache = dir.path().join("toolcache");
+        std::fs::create_dir(&tool_cache).expect("create RUNNER_TOOL_CACHE");
+        vars.push(("RUNNER_TOOL_CACHE", tool_cache.display().to_string()));
         vars.push(("CI", "true".to_owned()));
         Self { dir, vars }
     }

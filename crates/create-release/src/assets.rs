@@ -57,6 +57,28 @@ impl Image {
     }
 }
 
+/// The images of `--images`: one `NAME=REFERENCE@sha256:DIGEST` a line, so a pins file written
+/// by pin-images can be passed as it is (its `#` comments and blank lines are skipped). A name
+/// may appear once.
+pub fn images<'l>(lines: impl IntoIterator<Item = &'l str>) -> Result<Vec<Image>, Error> {
+    let mut images: Vec<Image> = Vec::new();
+    for line in lines.into_iter().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let image = Image::parse(line)?;
+        if let Some(first) = images.iter().find(|i| i.name == image.name) {
+            return Err(Error::DuplicateImage {
+                name: image.name,
+                first: first.reference.clone(),
+                second: image.reference,
+            });
+        }
+        images.push(image);
+    }
+    Ok(images)
+}
+
 /// The files the globs match, in a stable order: each glob must match at least one file unless
 /// `allow_empty`; directories are skipped; two files may not share a name.
 pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<LocalAsset>, Error> {

@@ -22,6 +22,14 @@ pub enum Error {
     TagNotInStream { tag: String, prefix: String },
     #[error("no commits since {tag}: there is nothing to release")]
     NothingToRelease { tag: String },
+    #[error("{tag} is released already: its candidates came before it")]
+    AlreadyReleased { tag: String },
+    #[error("--notes-file {}: {source}", path.display())]
+    NotesFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("--assets {pattern:?} matches no file")]
     NoMatch { pattern: String },
     #[error("--assets {pattern:?} is not a valid glob: {message}")]
@@ -77,6 +85,12 @@ pub enum Error {
     Immutable { tag: String, what: String },
     #[error("--images {value:?} is not NAME=REFERENCE@sha256:DIGEST")]
     BadImage { value: String },
+    #[error("--images names {name} twice: {first} and {second}")]
+    DuplicateImage {
+        name: String,
+        first: String,
+        second: String,
+    },
     #[error("{version} is a pre-release; --{input} makes full releases")]
     NotFull {
         input: &'static str,
@@ -130,6 +144,9 @@ impl Error {
                 "check out the full history: actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`",
             ),
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
+            Self::AlreadyReleased { .. } => Some(
+                "a candidate of the next version needs --bump (patch, minor or major) or new commits that call for one",
+            ),
             Self::CannotWrite { .. } => Some(
                 "give the workflow `permissions: contents: write`, or use a token of a user who may push",
             ),

@@ -14,7 +14,7 @@
 mod assets;
 mod error;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -28,7 +28,7 @@ use relkit_version::{
     next_rc,
 };
 
-pub use assets::{Image, LocalAsset, MANIFEST, SUMS};
+pub use assets::{Image, LocalAsset, MANIFEST, SUMS, images};
 pub use error::Error;
 
 /// Which version the release gets.
@@ -420,8 +420,21 @@ async fn choose_version<F: Forge>(
             .max()
             .map(|t| t.version.clone())
     };
-    let latest_full = stream_tags
+    // Versions count from the newest full release in the commit's own history, as the bump
+    // decision does: on a hotfix branch cut from 1.1.0, the next patch is 1.1.1 even when 1.2.0
+    // was released since on main.
+    let history: HashSet<String> = repo.reachable(commit)?.into_iter().collect();
+    let in_history: Vec<&TaggedVersion> = stream_tags
         .iter()
+        .filter(|t| {
+            tag_commits
+                .get(t.tag.as_str())
+                .is_some_and(|c| history.contains(*c))
+        })
+        .collect();
+    let latest_full = in_history
+        .iter()
+        .copied()
         .filter(|t| VersionKind::of(&t.version).is_full())
         .max();
     match &config.version {
@@ -439,6 +452,11 @@ async fn choose_version<F: Forge>(
                 return Ok(version);
             }
             let target = bumped(repo, config, commit, latest_full, *choice)?;
+            if let Some(released) = stream_tags.iter().find(|t| t.version == target) {
+                return Err(Error::AlreadyReleased {
+                    tag: released.tag.clone(),
+                });
+            }
             let existing: Vec<Version> = stream_tags.iter().map(|t| t.version.clone()).collect();
             Ok(next_rc(&target, &existing)?)
         }
@@ -447,11 +465,19 @@ async fn choose_version<F: Forge>(
                 Some(full) => forge.ahead_by(&full.tag, commit).await?,
                 None => repo.count(commit)?,
             };
+            if count == 0
+                && let Some(full) = latest_full
+            {
+                // The commit is that release: there is nothing to try out before it.
+                return Err(Error::NothingToRelease {
+                    tag: full.tag.clone(),
+                });
+            }
             let bump = match base {
                 PrereleaseBase::Latest => Bump::None,
                 PrereleaseBase::Next => decision(repo, config, commit)?.0,
             };
-            let releases: Vec<Version> = stream_tags.iter().map(|t| t.version.clone()).collect();
+            let releases: Vec<Version> = in_history.iter().map(|t| t.version.clone()).collect();
             Ok(next_prerelease(
                 &releases,
                 *base,
@@ -523,7 +549,7 @@ fn notes(
 ) -> Result<String, Error> {
     let source = match &config.notes {
         NotesChoice::File(path) => {
-            return std::fs::read_to_string(path).map_err(|source| Error::Io {
+            return std::fs::read_to_string(path).map_err(|source| Error::NotesFile {
                 path: path.clone(),
                 source,
             });

@@ -4,7 +4,7 @@ use relkit_create_release::{
     AssetStep, BumpChoice, Error, MANIFEST, Presence, ReleaseStep, SUMS, VersionChoice, apply, plan,
 };
 use relkit_forge::{Forge, Sha256};
-use relkit_testkit::scenario;
+use relkit_testkit::{GitRepo, scenario};
 use relkit_version::{Bump, PrereleaseBase};
 
 use crate::{auto, build, config, exact, forge};
@@ -286,4 +286,84 @@ async fn a_draft_stays_a_draft_when_asked() {
     );
     let outcome = apply(&forge, &publish, &mut |_| {}).await.expect("apply");
     assert!(!outcome.release.draft);
+}
+
+/// A hotfix branch cut from an older release counts from that release, whatever the choice:
+/// 1.2.0 released on main since does not make the fix 1.2.1 or a pre-release of 1.2.0.
+#[tokio::test]
+async fn a_hotfix_branch_counts_from_the_release_it_was_cut_from() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    repo.commit("feat: b");
+    repo.tag("v1.1.0");
+    repo.commit("feat: c");
+    repo.tag("v1.2.0");
+    repo.git(&["switch", "-q", "-c", "hotfix/1.1", "v1.1.0"]);
+    repo.commit("fix: urgent");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let sha7 = &repo.head()[..7];
+    for (choice, tag) in [
+        (auto(), "v1.1.1".to_owned()),
+        (
+            VersionChoice::Bump(BumpChoice::Fixed(Bump::Patch)),
+            "v1.1.1".to_owned(),
+        ),
+        (
+            VersionChoice::Candidate(BumpChoice::Auto),
+            "v1.1.1-rc.1".to_owned(),
+        ),
+        (
+            VersionChoice::Prerelease(PrereleaseBase::Latest),
+            format!("v1.1.0-pre.1+{sha7}"),
+        ),
+        (
+            VersionChoice::Prerelease(PrereleaseBase::Next),
+            format!("v1.1.1-pre.1+{sha7}"),
+        ),
+    ] {
+        let planned = plan(&forge, &config(&repo, choice.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
+        assert_eq!(planned.tag, tag, "{choice:?}");
+    }
+}
+
+/// The commit of a release has nothing left to try out or to become a candidate of.
+#[tokio::test]
+async fn a_released_commit_gets_no_prerelease_or_candidate_of_its_release() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    for choice in [
+        VersionChoice::Prerelease(PrereleaseBase::Latest),
+        VersionChoice::Candidate(BumpChoice::Auto),
+    ] {
+        let err = plan(&forge, &config(&repo, choice.clone()))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(err, Error::NothingToRelease { ref tag } if tag == "v1.0.0"),
+            "{choice:?}: {err}"
+        );
+    }
+    // A candidate of a version released on another branch is refused, not minted.
+    repo.git(&["switch", "-q", "-c", "release/1.1"]);
+    repo.commit("feat: b");
+    repo.tag("v1.1.0");
+    repo.git(&["switch", "-q", "-"]);
+    repo.commit("feat: c");
+    let err = plan(
+        &forge,
+        &config(&repo, VersionChoice::Candidate(BumpChoice::Auto)),
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        matches!(err, Error::AlreadyReleased { ref tag } if tag == "v1.1.0"),
+        "{err}"
+    );
 }
