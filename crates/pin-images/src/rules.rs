@@ -61,9 +61,9 @@ const CHANNELS: [&str; 15] = [
 ];
 
 /// Identifiers that mark a pre-release (`1.2.0-rc.1`, `v2-beta3`, `1.0.0-pre.145_abc1234`,
-/// `9.0-preview.7`, `3.0.0-M1`). A bare `dev` is left out: it names a variant with a shell in
-/// some images (`1.25-dev`), while `dev1` is a pre-release.
-const PRERELEASE: [&str; 8] = [
+/// `9.0-preview.7`, `3.0.0-M1`, `15.0.0-canary.3`, `5.0.0-next.1`). A bare `dev` is left out:
+/// it names a variant with a shell in some images (`1.25-dev`), while `dev1` is a pre-release.
+const PRERELEASE: [&str; 13] = [
     "pre",
     "prerelease",
     "preview",
@@ -72,6 +72,11 @@ const PRERELEASE: [&str; 8] = [
     "beta",
     "snapshot",
     "m",
+    "canary",
+    "next",
+    "nightly",
+    "unstable",
+    "experimental",
 ];
 
 /// What a team's production rules demand beyond full releases.
@@ -120,8 +125,18 @@ pub fn is_prerelease(tag: &str) -> bool {
         return true;
     }
     let parts: Vec<&str> = lower.split(['-', '.', '_', '+']).collect();
-    // A channel alone or first: `edge`, `main-abc1234`, `pr-42`, `beta-1.2`.
     let first = parts[0];
+    // A stream's release as relkit tags its images (`edge-v1.2.0` for the stream `edge/v`): the
+    // version after the stream's name decides.
+    if let Some((stream, version)) = lower.split_once('-')
+        && stream.bytes().all(|b| b.is_ascii_lowercase())
+        && version
+            .strip_prefix('v')
+            .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return is_prerelease(version);
+    }
+    // A channel alone or first: `edge`, `main-abc1234`, `pr-42`, `beta-1.2`.
     if CHANNELS.contains(&first) || (PRERELEASE.contains(&first) && first != "m") {
         return true;
     }
@@ -200,6 +215,8 @@ mod tests {
             "ghcr.io/acme/app:v1.2.3-amd64",
             "mariadb:11.2",
             "rabbitmq:3.13-management",
+            // relkit's own image tag of a release of the stream `edge/v`.
+            "ghcr.io/acme/edge-events:edge-v1.2.0",
         ] {
             assert_eq!(rules(ok, false), Vec::<&str>::new(), "{ok}");
         }
@@ -241,6 +258,11 @@ mod tests {
             ("ghcr.io/acme/app:3.0.0-M1", "pre-release"),
             ("ghcr.io/acme/app:beta-1.2", "pre-release"),
             ("ghcr.io/acme/app:1.0.0-dev1", "pre-release"),
+            ("ghcr.io/acme/app:15.0.0-canary.3", "pre-release"),
+            ("ghcr.io/acme/app:5.0.0-next.1", "pre-release"),
+            ("ghcr.io/acme/app:1.0.0-nightly-2024", "pre-release"),
+            ("ghcr.io/acme/app:edge-v1.2.0-pre.145-abc1234", "pre-release"),
+            ("ghcr.io/acme/app:edge-latest", "pre-release"),
         ];
         for (reference, rule) in cases {
             assert_eq!(rules(reference, false), vec![rule], "{reference}");
