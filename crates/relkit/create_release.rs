@@ -8,7 +8,7 @@ use relkit_create_release::{
 };
 use relkit_forge::{Forge, MakeLatest};
 use relkit_git::Repository;
-use relkit_version::{Bump, PrereleaseBase, Stream};
+use relkit_version::{Bump, PrereleaseBase, Stream, Version};
 use relkit_workflow::{Env, Platform, Reporter};
 
 use crate::changelog::links;
@@ -94,14 +94,13 @@ fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, F
     };
     let images = relkit_create_release::images(args.images.iter().flat_map(|v| v.lines()))
         .map_err(|e| bad(&e))?;
-    let target = given(args.target)
-        .or_else(|| {
-            platform
-                .is_runner()
-                .then(|| env.get("GITHUB_SHA").map(str::to_owned))
-                .flatten()
-        })
-        .unwrap_or_else(|| "HEAD".to_owned());
+    let (target_input, target) = match given(args.target) {
+        Some(target) => ("--target", target),
+        None => match env.get("GITHUB_SHA").filter(|_| platform.is_runner()) {
+            Some(sha) => ("the workflow's commit (GITHUB_SHA)", sha.to_owned()),
+            None => ("--target", "HEAD".to_owned()),
+        },
+    };
     let base = std::env::current_dir()
         .map_err(|e| Failure::failed(format!("could not read the working directory: {e}")))?;
     Ok(Inputs {
@@ -110,6 +109,7 @@ fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, F
             stream,
             version,
             target,
+            target_input,
             name: given(args.name),
             notes,
             links: links(env, platform),
@@ -166,7 +166,11 @@ fn version_choice(
             "auto" => PrereleaseBase::Latest,
             other => other
                 .parse()
-                .map_err(|e: relkit_version::PrereleaseError| Failure::bad_input(chain(&e)))?,
+                .map_err(|_: relkit_version::PrereleaseError| {
+                    Failure::bad_input(format!(
+                        "--prerelease {other:?} is not one of auto, latest, next"
+                    ))
+                })?,
         };
         return Ok(VersionChoice::Prerelease(base));
     }
@@ -191,11 +195,25 @@ fn version_choice(
     };
     let version = match stream.parse_tag(tag) {
         Some(version) => version,
-        None => stream
-            .parse_version(input, tag)
-            .map_err(|e| Failure::bad_input(chain(&e)))?,
+        None => stream.parse_version(input, tag).map_err(|e| {
+            match other_stream(tag).filter(|other| *other != stream.prefix()) {
+                Some(other) => Failure::bad_input(format!(
+                    "{input} {tag:?} is a tag of the stream {other:?}, not of {:?}: set --tag-prefix {other} (the action's tag-prefix)",
+                    stream.prefix()
+                )),
+                None => Failure::bad_input(chain(&e)),
+            }
+        })?,
     };
     Ok(VersionChoice::Exact(version))
+}
+
+/// The prefix of `tag` when the rest of it is a version: `edge/v` for `edge/v1.2.0`.
+fn other_stream(tag: &str) -> Option<&str> {
+    tag.char_indices()
+        .skip(1)
+        .find(|(i, _)| Version::parse(&tag[*i..]).is_ok())
+        .map(|(i, _)| &tag[..i])
 }
 
 fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {

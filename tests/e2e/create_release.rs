@@ -204,6 +204,18 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
             "--notes-file nope.md",
         ),
         (&["--forge", "local"], "say which version to release"),
+        (
+            &["--forge", "local", "--prerelease", "bogus"],
+            "--prerelease \"bogus\" is not one of auto, latest, next",
+        ),
+        (
+            &["--forge", "local", "--tag", "edge/v1.1.0"],
+            "--tag \"edge/v1.1.0\" is a tag of the stream \"edge/v\", not of \"v\": set --tag-prefix edge/v",
+        ),
+        (
+            &["--forge", "local", "--tag", "v1.1.0", "--assets", "dist"],
+            "--assets \"dist\" matches the directory",
+        ),
     ];
     assert_bad_input(repo.path(), "create-release", cases, |args, _| {
         assert!(
@@ -385,5 +397,25 @@ fn a_gitea_runners_github_token_is_never_sent_to_github() {
             .contains("GITHUB_TOKEN holds the Gitea token"),
         "{}",
         out.stdout
+    );
+}
+
+#[test]
+fn an_unknown_workflow_commit_is_named_as_github_sha() {
+    let repo = scenario::product();
+    let runner = Runner::github();
+    let out = run(runner
+        .relkit(&["create-release", "--forge", "local", "--prerelease", "auto"])
+        .env("GITHUB_SHA", "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef")
+        .current_dir(repo.path()))
+    .expect_code(2);
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{}", out.stdout);
+    assert!(
+        errors[0]
+            .data
+            .starts_with("the workflow's commit (GITHUB_SHA) \"deadbeef"),
+        "{:?}",
+        errors[0].data
     );
 }

@@ -94,12 +94,16 @@ pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<L
             message: e.msg.to_owned(),
         })?;
         let mut matched = 0;
+        let mut directory = None;
         for path in paths {
             let path = path.map_err(|e| Error::Io {
                 path: e.path().to_path_buf(),
                 source: e.into(),
             })?;
             if !path.is_file() {
+                if path.is_dir() {
+                    directory.get_or_insert(path);
+                }
                 continue;
             }
             matched += 1;
@@ -132,8 +136,14 @@ pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<L
             });
         }
         if matched == 0 && !allow_empty {
-            return Err(Error::NoMatch {
-                pattern: pattern.clone(),
+            return Err(match directory {
+                Some(dir) => Error::MatchesDirectory {
+                    pattern: pattern.clone(),
+                    dir,
+                },
+                None => Error::NoMatch {
+                    pattern: pattern.clone(),
+                },
             });
         }
     }

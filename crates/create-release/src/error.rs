@@ -8,8 +8,12 @@ use relkit_version::Version;
 /// nothing has been written when they are returned.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("--target {target:?} is not a commit, branch or tag on {forge}")]
-    UnknownTarget { target: String, forge: String },
+    #[error("{input} {target:?} is not a commit, branch or tag on {forge}")]
+    UnknownTarget {
+        input: &'static str,
+        target: String,
+        forge: String,
+    },
     #[error(
         "tag {tag} exists at commit {at}, not at the target {target}; relkit never moves a tag"
     )]
@@ -24,7 +28,7 @@ pub enum Error {
     NothingToRelease { tag: String },
     #[error("{tag} is released already: its candidates came before it")]
     AlreadyReleased { tag: String },
-    #[error("--notes-file {}: {source}", path.display())]
+    #[error("could not read --notes-file {}", path.display())]
     NotesFile {
         path: PathBuf,
         #[source]
@@ -32,6 +36,8 @@ pub enum Error {
     },
     #[error("--assets {pattern:?} matches no file")]
     NoMatch { pattern: String },
+    #[error("--assets {pattern:?} matches the directory {}, not files in it", dir.display())]
+    MatchesDirectory { pattern: String, dir: PathBuf },
     #[error("--assets {pattern:?} is not a valid glob: {message}")]
     BadPattern { pattern: String, message: String },
     #[error("two assets are named {name:?}: {} and {}", first.display(), second.display())]
@@ -134,6 +140,9 @@ impl Error {
             Self::TagElsewhere { .. } => Some(
                 "release the commit the tag points at, or choose another version; delete the tag by hand only if it was never published",
             ),
+            Self::MatchesDirectory { .. } => {
+                Some("attach the files in it with a glob, like dist/*")
+            }
             Self::NoMatch { .. } => Some(
                 "check the path (globs are relative to the working directory), or pass --allow-empty",
             ),

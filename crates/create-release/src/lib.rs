@@ -69,6 +69,8 @@ pub struct Config {
     pub version: VersionChoice,
     /// The commit to release (a revision the forge resolves).
     pub target: String,
+    /// Where `target` came from, for errors: `--target`, or `GITHUB_SHA` on a runner.
+    pub target_input: &'static str,
     /// The release's title; default, the tag.
     pub name: Option<String>,
     pub notes: NotesChoice,
@@ -161,6 +163,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         .resolve(&config.target)
         .await?
         .ok_or_else(|| Error::UnknownTarget {
+            input: config.target_input,
             target: config.target.clone(),
             forge: forge.describe(),
         })?;

@@ -261,7 +261,10 @@ mod tests {
             ("ghcr.io/acme/app:15.0.0-canary.3", "pre-release"),
             ("ghcr.io/acme/app:5.0.0-next.1", "pre-release"),
             ("ghcr.io/acme/app:1.0.0-nightly-2024", "pre-release"),
-            ("ghcr.io/acme/app:edge-v1.2.0-pre.145-abc1234", "pre-release"),
+            (
+                "ghcr.io/acme/app:edge-v1.2.0-pre.145-abc1234",
+                "pre-release",
+            ),
             ("ghcr.io/acme/app:edge-latest", "pre-release"),
         ];
         for (reference, rule) in cases {

@@ -28,6 +28,7 @@ pub fn config(repo: &GitRepo, version: VersionChoice) -> Config {
         stream: Stream::new("v").expect("prefix"),
         version,
         target: "HEAD".to_owned(),
+        target_input: "--target",
         name: None,
         notes: NotesChoice::Changelog(ConfigSource::Builtin),
         links: None,
