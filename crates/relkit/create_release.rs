@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use relkit_changelog::ConfigSource;
 use relkit_create_release::{
-    BumpChoice, Config, NotesChoice, Outcome, Plan, VersionChoice, apply, plan,
+    BumpChoice, Config, NotesChoice, Plan, ReleaseStep, VersionChoice, apply, plan,
 };
-use relkit_forge::{Forge, MakeLatest};
+use relkit_forge::{Forge, MakeLatest, Release};
 use relkit_git::Repository;
 use relkit_version::{Bump, PrereleaseBase, Stream, Version};
 use relkit_workflow::{Env, Platform, Reporter};
@@ -50,7 +50,12 @@ async fn release<F: Forge>(
     show_plan(&plan, reporter)?;
     if inputs.dry_run {
         reporter.info("--dry-run: nothing was changed")?;
-        return Ok(());
+        // The outputs as planned, so a job can show what a release would be.
+        let existing = match &plan.release {
+            ReleaseStep::Create => None,
+            ReleaseStep::Update(release, _) | ReleaseStep::Keep(release) => Some(release),
+        };
+        return finish(&plan, existing, true, reporter);
     }
     if plan.is_noop() {
         reporter.info(&format!("{} is already released as planned", plan.tag))?;
@@ -61,7 +66,11 @@ async fn release<F: Forge>(
         reporter.info(line)?;
     }
     let outcome = outcome?;
-    finish(&plan, &outcome, reporter)
+    reporter.info(&format!(
+        "{} → {}",
+        outcome.release.tag, outcome.release.url
+    ))?;
+    finish(&plan, Some(&outcome.release), false, reporter)
 }
 
 fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, Failure> {
@@ -229,23 +238,39 @@ fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {
     Ok(())
 }
 
-fn finish(plan: &Plan, outcome: &Outcome, reporter: &mut Reporter) -> Result<(), Failure> {
-    let release = &outcome.release;
-    reporter.info(&format!("{} → {}", release.tag, release.url))?;
+/// The outputs and the step summary: of the release made, or on a dry run of the plan (the
+/// release's address and id only when it exists already).
+fn finish(
+    plan: &Plan,
+    release: Option<&Release>,
+    dry_run: bool,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
     for (name, value) in [
         ("tag", plan.tag.clone()),
         ("version", plan.version.to_string()),
         ("commit", plan.commit.clone()),
         ("prerelease", plan.prerelease.to_string()),
-        ("release-url", release.url.clone()),
-        ("release-id", release.id.clone()),
+        (
+            "release-url",
+            release.map(|r| r.url.clone()).unwrap_or_default(),
+        ),
+        (
+            "release-id",
+            release.map(|r| r.id.clone()).unwrap_or_default(),
+        ),
         ("manifest", plan.manifest.clone()),
     ] {
         reporter.set_output(name, &value)?;
     }
     let mut table = format!(
-        "### Release {}\n\n| asset | size | sha256 |\n| --- | ---: | --- |\n",
-        plan.tag
+        "### Release {}{}\n\n| asset | size | sha256 |\n| --- | ---: | --- |\n",
+        plan.tag,
+        if dry_run {
+            " (dry run: planned, nothing changed)"
+        } else {
+            ""
+        }
     );
     for asset in &plan.assets {
         table.push_str(&format!(

@@ -419,3 +419,30 @@ fn an_unknown_workflow_commit_is_named_as_github_sha() {
         errors[0].data
     );
 }
+
+#[test]
+fn a_dry_run_under_a_runner_sets_the_outputs_as_planned() {
+    let repo = scenario::product();
+    dist(&repo);
+    let runner = Runner::github();
+    run(runner
+        .relkit(&["create-release", "--forge", "local", "--bump", "auto"])
+        .env("RELKIT_ASSETS", "dist/*")
+        .env("RELKIT_DRY_RUN", "true")
+        .env("GITHUB_SHA", repo.head())
+        .current_dir(repo.path()))
+    .expect_code(0);
+    assert_eq!(runner.output("tag"), "v1.1.0");
+    assert_eq!(runner.output("version"), "1.1.0");
+    assert_eq!(runner.output("commit"), repo.head());
+    assert_eq!(runner.output("release-url"), "", "no release exists yet");
+    assert!(runner.output("manifest").contains("app.tar.gz"));
+    assert!(
+        runner
+            .summary()
+            .contains("### Release v1.1.0 (dry run: planned, nothing changed)"),
+        "{}",
+        runner.summary()
+    );
+    assert_eq!(repo.git(&["tag", "--list", "v1.1.0"]), "");
+}
