@@ -154,7 +154,10 @@ pub struct Outcome {
 /// Decides what a run changes. Reads the repository and the forge; writes nothing.
 pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     let repo = Repository::discover(&config.repo)?;
-    if repo.is_shallow()? {
+    // A given version with notes from a file reads no history: a shallow clone will do.
+    let needs_history = !matches!(config.version, VersionChoice::Exact(_))
+        || matches!(config.notes, NotesChoice::Changelog(_));
+    if needs_history && repo.is_shallow()? {
         return Err(Error::ShallowClone {
             path: repo.root().to_path_buf(),
         });
@@ -423,6 +426,9 @@ async fn choose_version<F: Forge>(
             .max()
             .map(|t| t.version.clone())
     };
+    if let VersionChoice::Exact(version) = &config.version {
+        return Ok(version.clone());
+    }
     // Versions count from the newest full release in the commit's own history, as the bump
     // decision does: on a hotfix branch cut from 1.1.0, the next patch is 1.1.1 even when 1.2.0
     // was released since on main.

@@ -1,7 +1,8 @@
 //! Plans and runs on the local forge.
 
 use relkit_create_release::{
-    AssetStep, BumpChoice, Error, MANIFEST, Presence, ReleaseStep, SUMS, VersionChoice, apply, plan,
+    AssetStep, BumpChoice, Error, MANIFEST, NotesChoice, Presence, ReleaseStep, SUMS,
+    VersionChoice, apply, plan,
 };
 use relkit_forge::{Forge, Sha256};
 use relkit_testkit::{GitRepo, scenario};
@@ -366,4 +367,31 @@ async fn a_released_commit_gets_no_prerelease_or_candidate_of_its_release() {
         matches!(err, Error::AlreadyReleased { ref tag } if tag == "v1.1.0"),
         "{err}"
     );
+}
+
+/// A shallow clone (actions/checkout's default) is refused where history is read, and serves a
+/// given tag released with notes from a file.
+#[tokio::test]
+async fn a_shallow_clone_serves_a_given_tag_with_notes_from_a_file() {
+    let repo = scenario::product();
+    let (_dir, clone) = repo.shallow_clone(1);
+    std::fs::create_dir_all(clone.join("dist")).expect("mkdir");
+    std::fs::write(clone.join("dist/app.tar.gz"), "app").expect("write");
+    std::fs::write(clone.join("NOTES.md"), "Hand-written notes.\n").expect("write");
+    let forge = relkit_forge::local::Local::in_repository(
+        relkit_git::Repository::discover(&clone).expect("a repository"),
+    );
+    let mut cfg = config(&repo, auto());
+    cfg.repo = clone.clone();
+    cfg.base = clone.clone();
+    let err = plan(&forge, &cfg).await.expect_err("history is needed");
+    assert!(matches!(err, Error::ShallowClone { .. }), "{err}");
+
+    cfg.version = exact("1.1.0");
+    cfg.notes = NotesChoice::File(clone.join("NOTES.md"));
+    let planned = plan(&forge, &cfg).await.expect("plan");
+    assert_eq!(planned.tag, "v1.1.0");
+    assert_eq!(planned.body, "Hand-written notes.\n");
+    apply(&forge, &planned, &mut |_| {}).await.expect("apply");
+    assert!(plan(&forge, &cfg).await.expect("plan again").is_noop());
 }
