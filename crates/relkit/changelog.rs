@@ -86,7 +86,7 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
             exclude_paths: globs(args.exclude_path),
             config,
             links: links(env, platform),
-            first_release: args.first_release,
+            first_release: args.stream.first_release,
             next_version,
             next_version_source: None,
         },

@@ -8,7 +8,7 @@ use relkit_create_release::{
 };
 use relkit_forge::{Forge, MakeLatest, Release};
 use relkit_git::Repository;
-use relkit_version::{Bump, PrereleaseBase, Stream, Version};
+use relkit_version::{Bump, PrereleaseBase, Stream};
 use relkit_workflow::{Env, Platform, Reporter};
 
 use crate::changelog::links;
@@ -119,6 +119,7 @@ fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, F
             version,
             target,
             target_input,
+            first_release: args.stream.first_release,
             name: given(args.name),
             notes,
             links: links(env, platform),
@@ -205,7 +206,7 @@ fn version_choice(
     let version = match stream.parse_tag(tag) {
         Some(version) => version,
         None => stream.parse_version(input, tag).map_err(|e| {
-            match other_stream(tag).filter(|other| *other != stream.prefix()) {
+            match relkit_version::prefix_of(tag).filter(|other| *other != stream.prefix()) {
                 Some(other) => Failure::bad_input(format!(
                     "{input} {tag:?} is a tag of the stream {other:?}, not of {:?}: set --tag-prefix {other} (the action's tag-prefix)",
                     stream.prefix()
@@ -215,14 +216,6 @@ fn version_choice(
         })?,
     };
     Ok(VersionChoice::Exact(version))
-}
-
-/// The prefix of `tag` when the rest of it is a version: `edge/v` for `edge/v1.2.0`.
-fn other_stream(tag: &str) -> Option<&str> {
-    tag.char_indices()
-        .skip(1)
-        .find(|(i, _)| Version::parse(&tag[*i..]).is_ok())
-        .map(|(i, _)| &tag[..i])
 }
 
 fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {

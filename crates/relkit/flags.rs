@@ -58,6 +58,11 @@ pub struct StreamArgs {
         value_name = "PREFIX"
     )]
     pub tag_prefix: String,
+
+    /// The stream has never been released: no tag with its prefix is expected (without it, a
+    /// prefix with no tags in a repository that has other version tags is refused as a typo).
+    #[arg(long, env = "RELKIT_FIRST_RELEASE", value_parser = switch)]
+    pub first_release: bool,
 }
 
 /// Flags of `relkit changelog`.
@@ -113,10 +118,6 @@ pub struct ChangelogArgs {
     /// Use this version for the next release instead of the one the commits call for.
     #[arg(long, env = "RELKIT_NEXT_VERSION", value_name = "SEMVER")]
     pub next_version: Option<String>,
-
-    /// The stream has never been released: no tag with its prefix is expected.
-    #[arg(long, env = "RELKIT_FIRST_RELEASE", value_parser = switch)]
-    pub first_release: bool,
 }
 
 /// Flags of `relkit create-release`.

@@ -789,12 +789,7 @@ fn release_tags(stream_tags: &[&TagRef], stream: &Stream, config: &Config) -> Ve
 fn other_prefixes(tags: &[TagRef]) -> Vec<String> {
     let mut prefixes: Vec<String> = tags
         .iter()
-        .filter_map(|t| {
-            let start = t.ref_name.find(|c: char| c.is_ascii_digit())?;
-            let (prefix, rest) = t.ref_name.split_at(start);
-            Version::parse(rest).ok()?;
-            Some(prefix.to_owned())
-        })
+        .filter_map(|t| relkit_version::prefix_of(&t.ref_name).map(str::to_owned))
         .collect();
     prefixes.sort();
     prefixes.dedup();

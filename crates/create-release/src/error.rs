@@ -24,6 +24,8 @@ pub enum Error {
     },
     #[error("--tag {tag:?} is not a version of the stream {prefix:?} (like {prefix}1.2.3)")]
     TagNotInStream { tag: String, prefix: String },
+    #[error("tag prefix {prefix:?} matches no release tags; the repository has version tags with {}", found.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", "))]
+    NoTagsInStream { prefix: String, found: Vec<String> },
     #[error("no commits since {tag}: there is nothing to release")]
     NothingToRelease { tag: String },
     #[error("{tag} is released already: its candidates came before it")]
@@ -153,6 +155,9 @@ impl Error {
                 "check out the full history: actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`",
             ),
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
+            Self::NoTagsInStream { .. } => Some(
+                "set --tag-prefix to one of the prefixes found, or pass --first-release if this stream has never been released",
+            ),
             Self::AlreadyReleased { .. } => Some(
                 "a candidate of the next version needs --bump (patch, minor or major) or new commits that call for one",
             ),

@@ -71,6 +71,8 @@ pub struct Config {
     pub target: String,
     /// Where `target` came from, for errors: `--target`, or `GITHUB_SHA` on a runner.
     pub target_input: &'static str,
+    /// The stream has never been released: counting from no release of it is intended.
+    pub first_release: bool,
     /// The release's title; default, the tag.
     pub name: Option<String>,
     pub notes: NotesChoice,
@@ -178,6 +180,26 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     let stream_tags = config
         .stream
         .releases(tags.iter().map(|t| t.ref_name.as_str()));
+    // A stream with no release where other streams have some is most likely a mistyped prefix:
+    // counting from 0.0.0 would push a tag nobody meant.
+    if stream_tags.is_empty()
+        && !config.first_release
+        && !matches!(config.version, VersionChoice::Exact(_))
+    {
+        let mut found: Vec<String> = tags
+            .iter()
+            .filter_map(|t| relkit_version::prefix_of(&t.ref_name))
+            .map(str::to_owned)
+            .collect();
+        found.sort();
+        found.dedup();
+        if !found.is_empty() {
+            return Err(Error::NoTagsInStream {
+                prefix: config.stream.prefix().to_owned(),
+                found,
+            });
+        }
+    }
 
     let version = choose_version(forge, &repo, config, &commit, &stream_tags, &tag_commits).await?;
     let tag = config.stream.tag_name(&version);

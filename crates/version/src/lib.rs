@@ -42,7 +42,7 @@ pub use promotion::{
     check_promotion,
 };
 pub use semver::Version;
-pub use stream::{Stream, StreamError, TaggedVersion, VersionError};
+pub use stream::{Stream, StreamError, TaggedVersion, VersionError, prefix_of};
 
 /// The `X.Y.Z` of a version: the release it is, leads to or was built from.
 fn core(v: &Version) -> Version {

@@ -294,6 +294,23 @@ fn check_prefix(prefix: &str) -> Result<(), StreamError> {
     Ok(())
 }
 
+/// The prefix of a tag whose rest, from its first digit, is a version: `edge/v` for
+/// `edge/v1.2.0`, `""` for `1.2.0`; `None` for a tag that names no version.
+///
+/// ```
+/// use relkit_version::prefix_of;
+///
+/// assert_eq!(prefix_of("edge/v1.2.0-pre.3+abc1234"), Some("edge/v"));
+/// assert_eq!(prefix_of("1.0.0"), Some(""));
+/// assert_eq!(prefix_of("nightly"), None);
+/// ```
+pub fn prefix_of(tag: &str) -> Option<&str> {
+    let start = tag.find(|c: char| c.is_ascii_digit())?;
+    let (prefix, rest) = tag.split_at(start);
+    Version::parse(rest).ok()?;
+    Some(prefix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

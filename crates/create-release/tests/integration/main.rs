@@ -29,6 +29,7 @@ pub fn config(repo: &GitRepo, version: VersionChoice) -> Config {
         version,
         target: "HEAD".to_owned(),
         target_input: "--target",
+        first_release: false,
         name: None,
         notes: NotesChoice::Changelog(ConfigSource::Builtin),
         links: None,

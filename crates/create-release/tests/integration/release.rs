@@ -395,3 +395,36 @@ async fn a_shallow_clone_serves_a_given_tag_with_notes_from_a_file() {
     apply(&forge, &planned, &mut |_| {}).await.expect("apply");
     assert!(plan(&forge, &cfg).await.expect("plan again").is_noop());
 }
+
+/// A prefix no tag has, where other streams have releases, is a typo until --first-release
+/// says it is a new stream.
+#[tokio::test]
+async fn a_prefix_without_tags_is_refused_unless_a_first_release() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("edge/v1.0.0");
+    repo.commit("feat: b");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    for choice in [
+        auto(),
+        VersionChoice::Candidate(BumpChoice::Auto),
+        VersionChoice::Prerelease(PrereleaseBase::Latest),
+    ] {
+        let err = plan(&forge, &config(&repo, choice.clone()))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, Error::NoTagsInStream { prefix, found } if prefix == "v" && found == &["edge/v"]),
+            "{choice:?}: {err}"
+        );
+    }
+    let mut first = config(&repo, auto());
+    first.first_release = true;
+    assert_eq!(plan(&forge, &first).await.expect("plan").tag, "v0.1.0");
+    // A version given outright is a choice, not a typo.
+    let given = plan(&forge, &config(&repo, exact("1.0.0")))
+        .await
+        .expect("plan");
+    assert_eq!(given.tag, "v1.0.0");
+}
