@@ -165,6 +165,36 @@ fn writing_new_notes_puts_them_under_the_header_above_older_ones() {
 }
 
 #[test]
+fn a_header_written_by_another_tool_stays_on_top() {
+    let repo = scenario::product();
+    let file = repo.path().join("CHANGELOG.md");
+    // release-please's shape: a title, then `## [version](link) (date)` sections.
+    let old = "# Changelog\n\n## [1.0.0](https://github.com/o/r/compare/v0.9.0...v1.0.0) (2024-01-01)\n\n* older\n";
+    std::fs::write(&file, old).expect("write");
+    let notes = generate(&request(repo.path(), Range::Unreleased { to: head() })).expect("notes");
+    assert_eq!(notes.write(&file).expect("write"), WriteOutcome::Updated);
+    let text = std::fs::read_to_string(&file).expect("read");
+    assert!(text.starts_with("# Changelog\n\n## v1.1.0"), "{text}");
+    assert!(text.ends_with(&old["# Changelog\n\n".len()..]), "{text}");
+}
+
+#[test]
+fn a_new_commit_rewrites_the_coming_releases_section_instead_of_adding_one() {
+    let repo = scenario::product();
+    let file = repo.path().join("CHANGELOG.md");
+    let first = generate(&request(repo.path(), Range::Unreleased { to: head() })).expect("notes");
+    first.write(&file).expect("write");
+    repo.commit("feat: one more thing");
+    let second = generate(&request(repo.path(), Range::Unreleased { to: head() })).expect("notes");
+    assert_eq!(second.next_tag, first.next_tag);
+    assert_eq!(second.write(&file).expect("write"), WriteOutcome::Updated);
+    let text = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(text.matches("## v1.1.0").count(), 1, "{text}");
+    assert!(text.contains("One more thing"), "{text}");
+    assert_eq!(text.matches("# Changelog").count(), 1, "{text}");
+}
+
+#[test]
 fn the_builtin_configuration_can_be_forced_over_the_repositorys_own() {
     let repo = scenario::product();
     repo.write("cliff.toml", "[changelog]\nbody = \"custom body\"\n");
