@@ -9,7 +9,7 @@ use relkit_create_release::{
 use relkit_forge::{Forge, MakeLatest, Release};
 use relkit_git::Repository;
 use relkit_version::{Bump, PrereleaseBase, Stream};
-use relkit_workflow::{Env, Platform, Reporter};
+use relkit_workflow::{Annotation, Env, Platform, Reporter};
 
 use crate::changelog::links;
 use crate::failure::{Failure, chain};
@@ -227,6 +227,13 @@ fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {
     } else {
         reporter.info("Plan:")?;
         reporter.print_untrusted(&plan.to_string())?;
+    }
+    if !plan.others.is_empty() {
+        reporter.annotate(&Annotation::warning(format!(
+            "release {} keeps assets this run does not attach, and SHA256SUMS and the manifest leave them out: {}",
+            plan.tag,
+            plan.others.join(", ")
+        )))?;
     }
     Ok(())
 }

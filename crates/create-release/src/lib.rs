@@ -141,6 +141,9 @@ pub struct Plan {
     pub make_latest: MakeLatest,
     /// The user's assets, then `SHA256SUMS` and the manifest.
     pub assets: Vec<PlannedAsset>,
+    /// Assets already on the release that this run does not attach: left as they are, and
+    /// listed in neither `SHA256SUMS` nor the manifest.
+    pub others: Vec<String>,
     /// The release manifest's text.
     pub manifest: String,
     /// The directory of the generated files, removed with the last copy of the plan.
@@ -295,6 +298,12 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         planned.push(PlannedAsset { file, step });
     }
 
+    let others: Vec<String> = current
+        .iter()
+        .filter(|a| !planned.iter().any(|p| p.file.name == a.name))
+        .map(|a| a.name.clone())
+        .collect();
+
     preflight(forge, &repo, &commit, &release, &planned, tag_step).await?;
 
     let publish = !config.draft;
@@ -331,6 +340,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         publish,
         make_latest: config.make_latest,
         assets: planned,
+        others,
         manifest,
         _generated: std::sync::Arc::new(generated),
     })
@@ -849,6 +859,12 @@ impl fmt::Display for Plan {
                 asset.file.name,
                 asset.file.size,
                 &asset.file.sha256.to_string()[..12]
+            )?;
+        }
+        for name in &self.others {
+            writeln!(
+                f,
+                "asset    {name} → left as it is: on the release, not among this run's assets (SHA256SUMS and the manifest leave it out)"
             )?;
         }
         Ok(())

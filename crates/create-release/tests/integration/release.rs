@@ -428,3 +428,28 @@ async fn a_prefix_without_tags_is_refused_unless_a_first_release() {
         .expect("plan");
     assert_eq!(given.tag, "v1.0.0");
 }
+
+/// An asset of an earlier run that this run does not attach stays, and the plan says so.
+#[tokio::test]
+async fn assets_this_run_does_not_attach_are_named_in_the_plan() {
+    let repo = scenario::product();
+    build(&repo, &[("a.tar.gz", "a"), ("b.tar.gz", "b")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, exact("1.1.0"));
+    let first = plan(&forge, &cfg).await.expect("plan");
+    assert!(first.others.is_empty());
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+
+    build(&repo, &[("a.tar.gz", "a")]);
+    let mut replace = config(&repo, exact("1.1.0"));
+    replace.replace_assets = true;
+    let second = plan(&forge, &replace).await.expect("plan");
+    assert_eq!(second.others, ["b.tar.gz"]);
+    assert!(
+        second
+            .to_string()
+            .contains("asset    b.tar.gz → left as it is"),
+        "{second}"
+    );
+    assert!(!second.manifest.contains("b.tar.gz"), "{}", second.manifest);
+}
