@@ -82,8 +82,8 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
             repo: given(args.stream.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
             stream,
             range,
-            include_paths: globs(args.include_path),
-            exclude_paths: globs(args.exclude_path),
+            include_paths: globs(&args.stream.include_path),
+            exclude_paths: globs(&args.stream.exclude_path),
             config,
             links: links(env, platform),
             first_release: args.stream.first_release,
@@ -96,7 +96,7 @@ fn plan(args: ChangelogArgs, env: &Env, platform: &Platform) -> Result<Plan, Fai
 }
 
 /// Path globs from a comma-separated input: spaces around each trimmed, empty ones dropped.
-fn globs(values: Vec<String>) -> Vec<String> {
+pub(crate) fn globs(values: &[String]) -> Vec<String> {
     values
         .iter()
         .map(|g| g.trim())

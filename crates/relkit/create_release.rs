@@ -120,6 +120,8 @@ fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, F
             target,
             target_input,
             first_release: args.stream.first_release,
+            include_paths: crate::changelog::globs(&args.stream.include_path),
+            exclude_paths: crate::changelog::globs(&args.stream.exclude_path),
             name: given(args.name),
             notes,
             links: links(env, platform),

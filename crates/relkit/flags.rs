@@ -33,7 +33,8 @@ pub enum Command {
     /// Release notes from conventional commits, and the semver bump they call for.
     Changelog(ChangelogArgs),
     /// Tag, release and assets with SHA-256 sums; or the next pre-release or release candidate.
-    CreateRelease(CreateReleaseArgs),
+    // Boxed: its flags outweigh the other commands' several times over.
+    CreateRelease(Box<CreateReleaseArgs>),
     /// Pin image tags to digests, check production deploy files, verify a pins file.
     PinImages(PinImagesArgs),
 }
@@ -63,6 +64,25 @@ pub struct StreamArgs {
     /// prefix with no tags in a repository that has other version tags is refused as a typo).
     #[arg(long, env = "RELKIT_FIRST_RELEASE", value_parser = switch)]
     pub first_release: bool,
+
+    /// Only commits that change files matching this glob count for the stream (repeat, or
+    /// separate with commas): a monorepo's component.
+    #[arg(
+        long,
+        env = "RELKIT_INCLUDE_PATH",
+        value_name = "GLOB",
+        value_delimiter = ','
+    )]
+    pub include_path: Vec<String>,
+
+    /// Leave out commits that change only files matching this glob.
+    #[arg(
+        long,
+        env = "RELKIT_EXCLUDE_PATH",
+        value_name = "GLOB",
+        value_delimiter = ','
+    )]
+    pub exclude_path: Vec<String>,
 }
 
 /// Flags of `relkit changelog`.
@@ -82,24 +102,6 @@ pub struct ChangelogArgs {
     /// The whole history, one section per release (as `git cliff`).
     #[arg(long, env = "RELKIT_ALL", value_parser = switch)]
     pub all: bool,
-
-    /// Only commits that change files matching this glob (repeat, or separate with commas).
-    #[arg(
-        long,
-        env = "RELKIT_INCLUDE_PATH",
-        value_name = "GLOB",
-        value_delimiter = ','
-    )]
-    pub include_path: Vec<String>,
-
-    /// Leave out commits that change only files matching this glob.
-    #[arg(
-        long,
-        env = "RELKIT_EXCLUDE_PATH",
-        value_name = "GLOB",
-        value_delimiter = ','
-    )]
-    pub exclude_path: Vec<String>,
 
     /// git-cliff configuration to use, or `builtin` for relkit's own. Default: the
     /// repository's `cliff.toml` (or its git-cliff section in Cargo.toml/pyproject.toml).

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
     let result = match cli.command {
         Command::Changelog(args) => changelog::run(args, env, reporter),
-        Command::CreateRelease(args) => create_release::run(args, env, reporter),
+        Command::CreateRelease(args) => create_release::run(*args, env, reporter),
         Command::PinImages(args) => pin_images::run(args, env, reporter),
     };
     match result {

@@ -73,6 +73,11 @@ pub struct Config {
     pub target_input: &'static str,
     /// The stream has never been released: counting from no release of it is intended.
     pub first_release: bool,
+    /// Only commits that change these files count for the stream, in the bump and the notes (a
+    /// monorepo's component; git-cliff's `include_paths`).
+    pub include_paths: Vec<String>,
+    /// Commits that change only these files do not count.
+    pub exclude_paths: Vec<String>,
     /// The release's title; default, the tag.
     pub name: Option<String>,
     pub notes: NotesChoice,
@@ -563,6 +568,8 @@ fn decision(repo: &Repository, config: &Config, commit: &str) -> Result<(Bump, V
             to: commit.to_owned(),
         },
         config: changelog_config(config),
+        include_paths: config.include_paths.clone(),
+        exclude_paths: config.exclude_paths.clone(),
         first_release: true,
         ..Request::default()
     })?;
@@ -626,6 +633,8 @@ fn notes(
         },
         config: source,
         links: config.links.clone(),
+        include_paths: config.include_paths.clone(),
+        exclude_paths: config.exclude_paths.clone(),
         first_release: true,
         next_version: Some(version.clone()),
         next_version_source: Some(if full {
@@ -633,7 +642,6 @@ fn notes(
         } else {
             "create-release's pre-release naming"
         }),
-        ..Request::default()
     })?;
     Ok(notes.markdown)
 }

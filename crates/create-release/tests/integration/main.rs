@@ -30,6 +30,8 @@ pub fn config(repo: &GitRepo, version: VersionChoice) -> Config {
         target: "HEAD".to_owned(),
         target_input: "--target",
         first_release: false,
+        include_paths: Vec::new(),
+        exclude_paths: Vec::new(),
         name: None,
         notes: NotesChoice::Changelog(ConfigSource::Builtin),
         links: None,

@@ -453,3 +453,32 @@ async fn assets_this_run_does_not_attach_are_named_in_the_plan() {
     );
     assert!(!second.manifest.contains("b.tar.gz"), "{}", second.manifest);
 }
+
+/// In a monorepo, a component's stream counts only the commits that change its files, in the
+/// version and in the notes.
+#[tokio::test]
+async fn a_monorepo_component_counts_only_its_own_commits() {
+    let repo = GitRepo::new();
+    repo.write("edge/a", "a");
+    repo.write("cloud/b", "b");
+    repo.git(&["add", "--all"]);
+    repo.commit_staged("feat: init");
+    repo.tag("edge/v1.0.0");
+    repo.tag("cloud/v2.0.0");
+    repo.commit_file("edge/a", "a2", "feat(edge): faster sync");
+    repo.commit_file("cloud/b", "b2", "feat(cloud)!: drop the old API");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let mut cfg = config(&repo, auto());
+    cfg.stream = relkit_version::Stream::new("edge/v").expect("prefix");
+    assert_eq!(
+        plan(&forge, &cfg).await.expect("plan").tag,
+        "edge/v2.0.0",
+        "without paths, the cloud's breaking change counts"
+    );
+    cfg.include_paths = vec!["edge/**".to_owned()];
+    let planned = plan(&forge, &cfg).await.expect("plan");
+    assert_eq!(planned.tag, "edge/v1.1.0");
+    assert!(planned.body.contains("Faster sync"), "{}", planned.body);
+    assert!(!planned.body.contains("old API"), "{}", planned.body);
+}
