@@ -230,12 +230,8 @@ fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {
         reporter.info("Plan:")?;
         reporter.print_untrusted(&plan.to_string())?;
     }
-    if !plan.others.is_empty() {
-        reporter.annotate(&Annotation::warning(format!(
-            "release {} keeps assets this run does not attach, and SHA256SUMS and the manifest leave them out: {}",
-            plan.tag,
-            plan.others.join(", ")
-        )))?;
+    for warning in &plan.warnings {
+        reporter.annotate(&Annotation::warning(warning.as_str()))?;
     }
     Ok(())
 }

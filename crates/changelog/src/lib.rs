@@ -175,8 +175,11 @@ pub struct PreviousRelease {
 /// The notes and the version decision.
 #[derive(Debug, Clone)]
 pub struct Notes {
-    /// The bump the commits call for, the next version and why.
+    /// The bump the commits call for, the next version and why (the version is `next_version`
+    /// when one was given).
     pub decision: BumpDecision,
+    /// The version the commits call for, whatever `next_version` says.
+    pub called_for: Version,
     /// The tag the next version would get in the stream.
     pub next_tag: String,
     /// The newest full release before the unreleased commits, if there is one.
@@ -518,7 +521,7 @@ impl Generator<'_> {
             .first()
             .map(|r| r.commits.as_slice())
             .unwrap_or_default();
-        let decision = self.decide(&current, processed, &config)?;
+        let (decision, called_for) = self.decide(&current, processed, &config)?;
         let next_tag = self.request.stream.tag_name(&decision.next);
         let timestamp = self.repo.commit_time(&to_id)?;
         if let Some(release) = renderer.releases.first_mut() {
@@ -551,6 +554,7 @@ impl Generator<'_> {
                 marker,
             },
             decision,
+            called_for,
         })
     }
 
@@ -588,7 +592,7 @@ impl Generator<'_> {
             .find(|r| r.version.is_none())
             .map(|r| r.commits.as_slice())
             .unwrap_or_default();
-        let decision = self.decide(&current, unreleased, &config)?;
+        let (decision, called_for) = self.decide(&current, unreleased, &config)?;
         Ok(Notes {
             next_tag: self.request.stream.tag_name(&decision.next),
             previous,
@@ -597,6 +601,7 @@ impl Generator<'_> {
             markdown,
             origin: self.origin.clone(),
             decision,
+            called_for,
         })
     }
 
@@ -730,25 +735,28 @@ impl Generator<'_> {
         current: &Version,
         commits: &[Commit<'_>],
         config: &Config,
-    ) -> Result<BumpDecision, Error> {
+    ) -> Result<(BumpDecision, Version), Error> {
         let counts = count(commits);
         let policy = BumpPolicy {
             breaking_always_major: config.bump.breaking_always_bump_major.unwrap_or(true),
             features_always_minor: config.bump.features_always_bump_minor.unwrap_or(true),
         };
         let decision = relkit_version::decide(current, &counts, &policy)?;
-        Ok(match &self.request.next_version {
-            Some(forced) => BumpDecision {
+        let called_for = decision.next.clone();
+        let decision = match &self.request.next_version {
+            Some(forced) if *forced != decision.next => BumpDecision {
                 bump: Step::between(current, forced).bump(),
                 reason: format!(
-                    "{} (version set by {})",
+                    "the commits call for {} ({}); {} sets {forced}",
+                    decision.next,
                     decision.reason,
                     self.request.next_version_source.unwrap_or("--next-version")
                 ),
                 next: forced.clone(),
             },
-            None => decision,
-        })
+            _ => decision,
+        };
+        Ok((decision, called_for))
     }
 }
 

@@ -149,6 +149,8 @@ pub struct Plan {
     /// Assets already on the release that this run does not attach: left as they are, and
     /// listed in neither `SHA256SUMS` nor the manifest.
     pub others: Vec<String>,
+    /// What the plan does that a person should look at, though it is allowed.
+    pub warnings: Vec<String>,
     /// The release manifest's text.
     pub manifest: String,
     /// The directory of the generated files, removed with the last copy of the plan.
@@ -226,7 +228,8 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     };
 
     let name = config.name.clone().unwrap_or_else(|| tag.clone());
-    let body = notes(
+    let mut warnings = Vec::new();
+    let (body, called_for) = notes(
         &repo,
         config,
         &version,
@@ -235,6 +238,15 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         &stream_tags,
         &tag_commits,
     )?;
+    if let (VersionChoice::Exact(_), Some(called_for)) = (&config.version, &called_for)
+        && VersionKind::of(&version).is_full()
+        && version < *called_for
+    {
+        warnings.push(format!(
+            "{tag} is below {}, the version its commits call for: check the bump (the notes say why)",
+            config.stream.tag_name(called_for)
+        ));
+    }
 
     let existing = find_release(forge, &tag).await?;
     let release = match existing {
@@ -308,6 +320,12 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         .filter(|a| !planned.iter().any(|p| p.file.name == a.name))
         .map(|a| a.name.clone())
         .collect();
+    if !others.is_empty() {
+        warnings.push(format!(
+            "release {tag} keeps assets this run does not attach, and SHA256SUMS and the manifest leave them out: {}",
+            others.join(", ")
+        ));
+    }
 
     preflight(forge, &repo, &commit, &release, &planned, tag_step).await?;
 
@@ -346,6 +364,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         make_latest: config.make_latest,
         assets: planned,
         others,
+        warnings,
         manifest,
         _generated: std::sync::Arc::new(generated),
     })
@@ -594,13 +613,14 @@ fn notes(
     commit: &str,
     stream_tags: &[TaggedVersion],
     tag_commits: &HashMap<&str, &str>,
-) -> Result<String, Error> {
+) -> Result<(String, Option<Version>), Error> {
     let source = match &config.notes {
         NotesChoice::File(path) => {
-            return std::fs::read_to_string(path).map_err(|source| Error::NotesFile {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::NotesFile {
                 path: path.clone(),
                 source,
-            });
+            })?;
+            return Ok((text, None));
         }
         NotesChoice::Changelog(source) => source.clone(),
     };
@@ -637,13 +657,15 @@ fn notes(
         exclude_paths: config.exclude_paths.clone(),
         first_release: true,
         next_version: Some(version.clone()),
-        next_version_source: Some(if full {
-            "create-release"
-        } else {
-            "create-release's pre-release naming"
+        next_version_source: Some(match &config.version {
+            VersionChoice::Exact(_) => "the given tag",
+            VersionChoice::Bump(BumpChoice::Fixed(_)) => "--bump",
+            VersionChoice::Bump(BumpChoice::Auto) => "the bump decision",
+            VersionChoice::Candidate(_) => "the release candidate's naming",
+            VersionChoice::Prerelease(_) => "the pre-release naming",
         }),
     })?;
-    Ok(notes.markdown)
+    Ok((notes.markdown, Some(notes.called_for)))
 }
 
 /// Carries out `plan`, reporting each change through `log` as it is made.

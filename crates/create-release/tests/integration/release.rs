@@ -482,3 +482,42 @@ async fn a_monorepo_component_counts_only_its_own_commits() {
     assert!(planned.body.contains("Faster sync"), "{}", planned.body);
     assert!(!planned.body.contains("old API"), "{}", planned.body);
 }
+
+/// A given tag below what the commits call for is released, with a warning and notes that say
+/// what the commits called for.
+#[tokio::test]
+async fn a_given_tag_below_what_the_commits_call_for_is_a_warning() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let called_for = plan(&forge, &config(&repo, exact("1.1.0")))
+        .await
+        .expect("plan");
+    assert_eq!(called_for.warnings, Vec::<String>::new());
+    assert!(
+        !called_for.body.contains("the given tag sets"),
+        "{}",
+        called_for.body
+    );
+
+    let below = plan(&forge, &config(&repo, exact("1.0.1")))
+        .await
+        .expect("plan");
+    assert_eq!(
+        below.warnings,
+        [
+            "v1.0.1 is below v1.1.0, the version its commits call for: check the bump (the notes say why)"
+        ]
+    );
+    assert!(
+        below
+            .body
+            .contains("the commits call for 1.1.0 (minor: 1 feature"),
+        "{}",
+        below.body
+    );
+    let above = plan(&forge, &config(&repo, exact("2.0.0")))
+        .await
+        .expect("plan");
+    assert!(above.warnings.is_empty(), "a larger step is a choice");
+}
