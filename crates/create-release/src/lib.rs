@@ -229,6 +229,17 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
 
     let name = config.name.clone().unwrap_or_else(|| tag.clone());
     let mut warnings = Vec::new();
+    // Assets are built from the working tree: at the commit being released, it should hold
+    // what the commit holds.
+    if repo.resolve("HEAD")?.as_deref() == Some(commit.as_str()) {
+        let changed = repo.uncommitted_changes()?;
+        if !changed.is_empty() {
+            warnings.push(format!(
+                "the working tree changes files of the commit released ({}): assets built from it may not match {tag}",
+                changed.join(", ")
+            ));
+        }
+    }
     let (body, called_for) = notes(
         &repo,
         config,
@@ -330,6 +341,14 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     preflight(forge, &repo, &commit, &release, &planned, tag_step).await?;
 
     let publish = !config.draft;
+    if let ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) = &release
+        && config.draft
+        && !r.draft
+    {
+        warnings.push(format!(
+            "release {tag} is published already: a draft is only made of a new release, a published one stays published"
+        ));
+    }
     if let ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) = &release
         && r.immutable
     {

@@ -155,6 +155,17 @@ impl Repository {
         Ok(self.read(["rev-parse", "--is-shallow-repository"])?.trim() == "true")
     }
 
+    /// The tracked files the working tree or the index changes (untracked files, such as build
+    /// outputs, are not counted).
+    pub fn uncommitted_changes(&self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .read(["status", "--porcelain", "--untracked-files=no"])?
+            .lines()
+            .filter_map(|l| l.get(3..))
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// Whether HEAD points at a commit (false in a repository with no commits yet).
     pub fn has_commits(&self) -> Result<bool, Error> {
         Ok(self

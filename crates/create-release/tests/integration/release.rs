@@ -521,3 +521,35 @@ async fn a_given_tag_below_what_the_commits_call_for_is_a_warning() {
         .expect("plan");
     assert!(above.warnings.is_empty(), "a larger step is a choice");
 }
+
+/// Releasing HEAD from a tree that changes its files, or asking a published release to be a
+/// draft, goes ahead with a warning that says so.
+#[tokio::test]
+async fn a_changed_working_tree_and_a_draft_of_a_published_release_are_warnings() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, exact("1.1.0"));
+    let clean = plan(&forge, &cfg).await.expect("plan");
+    assert_eq!(clean.warnings, Vec::<String>::new());
+    apply(&forge, &clean, &mut |_| {}).await.expect("apply");
+
+    let tracked = repo.git(&["ls-files"]);
+    let file = tracked.lines().next().expect("a tracked file");
+    repo.write(file, "changed, not committed\n");
+    let mut draft = config(&repo, exact("1.1.0"));
+    draft.draft = true;
+    let warned = plan(&forge, &draft).await.expect("plan");
+    assert_eq!(warned.warnings.len(), 2, "{:?}", warned.warnings);
+    assert!(
+        warned.warnings[0].starts_with("the working tree changes files of the commit released")
+            && warned.warnings[0].contains(file),
+        "{:?}",
+        warned.warnings
+    );
+    assert!(
+        warned.warnings[1].contains("is published already"),
+        "{:?}",
+        warned.warnings
+    );
+}
