@@ -126,8 +126,12 @@ fn show(
         .as_ref()
         .map_or_else(|| "no release yet".to_owned(), |p| p.tag.clone());
     reporter.info(&format!(
-        "{} → {} ({}), {} commits, notes from {}",
-        previous, notes.next_tag, notes.decision.bump, notes.commits, notes.origin
+        "{} → {} ({}), {}, notes from {}",
+        previous,
+        notes.next_tag,
+        notes.decision.bump,
+        crate::pin_images::count(notes.commits, "commit"),
+        notes.origin
     ))?;
     for (path, outcome) in written {
         let what = match outcome {

@@ -235,7 +235,7 @@ fn outputs(reporter: &mut Reporter, given: &[(&str, &str)]) -> Result<(), Failur
 }
 
 /// `1 file`, `2 files`.
-fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -292,9 +292,12 @@ fn show_resolution(resolution: &Resolution, reporter: &mut Reporter) -> Result<(
     }
     let requests: u64 = resolution.requests.values().sum();
     text.push_str(&format!(
-        "{} images, {} registry requests\n",
-        resolution.pins.len(),
-        requests
+        "{}, {}\n",
+        count(resolution.pins.len(), "image"),
+        count(
+            usize::try_from(requests).unwrap_or(usize::MAX),
+            "registry request"
+        )
     ));
     reporter.print_untrusted(&text)?;
     reporter.append_summary(&table)?;
@@ -350,8 +353,8 @@ fn show_report(report: &Report, reporter: &mut Reporter) -> Result<(), Failure> 
     )?;
     if errors > 0 {
         return Err(Failure::failed(format!(
-            "{errors} of {} images in production files break the release rules",
-            report.images
+            "{errors} of {} in production files break the release rules",
+            count(report.images, "image")
         ))
         .with_hint("production gets full release tags, pinned by digest: no :latest, no pre-release, no commit tags"));
     }
@@ -418,15 +421,15 @@ fn show_verified(
     )?;
     if drifted > 0 {
         return Err(Failure::failed(format!(
-            "{drifted} of {} pins in {} no longer match their registry",
-            verified.len(),
+            "{drifted} of {} in {} no longer match their registry",
+            count(verified.len(), "pin"),
             path.display()
         ))
         .with_hint("re-run `relkit pin-images resolve` to pin what the tags name now, after checking why they moved"));
     }
     reporter.info(&format!(
-        "{} pins in {} match their registries",
-        verified.len(),
+        "{} in {} match their registries",
+        count(verified.len(), "pin"),
         path.display()
     ))?;
     Ok(())
