@@ -25,7 +25,9 @@ use crate::flags::{Cli, Command};
 fn main() -> ExitCode {
     let env = Env::from_os_vars(std::env::vars_os());
     let color = wants_color(&env);
-    let mut reporter: Reporter = Reporter::new(&env, Box::new(std::io::stdout()), color);
+    let log: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
+    let mut reporter: Reporter =
+        Reporter::new(&env, log, color).with_diagnostics(Box::new(std::io::stderr()));
     let status = match Cli::try_parse_from(multi_call(std::env::args_os())) {
         Ok(cli) => run(cli, &env, &mut reporter),
         Err(err) if !err.use_stderr() => {
@@ -86,10 +88,11 @@ fn multi_call(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
     args
 }
 
-/// Colour in a terminal unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it.
+/// Colour in a terminal unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it. What is painted
+/// (messages, findings, headings) goes to stderr, so that is the terminal asked.
 fn wants_color(env: &Env) -> bool {
     if env.get("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
         return true;
     }
-    env.get("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+    env.get("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }

@@ -8,21 +8,23 @@ use crate::support::{Runner, TestResult, assert_bad_input, command, relkit, run}
 fn in_a_terminal_it_prints_the_decision_and_the_notes_and_no_workflow_command() {
     let repo = scenario::product();
     let out = run(relkit(&["changelog"]).current_dir(repo.path())).expect_code(0);
+    // The summary is a message (stderr); the notes alone are the output, as `git cliff`'s.
     assert!(
-        out.stdout
+        out.stderr
             .starts_with("v1.0.0 → v1.1.0 (minor), 3 commits, notes from relkit's built-in"),
         "{}",
-        out.stdout
+        out.stderr
     );
-    assert!(out.stdout.contains(
+    assert!(out.stdout.starts_with(
         "**Version decision:** minor: 1 feature, 1 fix, 1 other commit, no breaking change"
     ));
     assert!(out.stdout.contains("- Add --quiet option (#12)"));
-    assert!(
-        !out.stdout.lines().any(|l| l.starts_with("::")),
-        "no workflow commands in a terminal:\n{}",
-        out.stdout
-    );
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.lines().any(|l| l.starts_with("::")),
+            "no workflow commands in a terminal:\n{stream}"
+        );
+    }
 }
 
 #[test]
@@ -172,16 +174,16 @@ fn writing_the_changelog_twice_adds_nothing() -> TestResult {
     };
     let first = write();
     assert!(
-        first.stdout.contains("CHANGELOG.md: created"),
+        first.stderr.contains("CHANGELOG.md: created"),
         "{}",
-        first.stdout
+        first.stderr
     );
     let after_first = std::fs::read_to_string(repo.path().join("CHANGELOG.md"))?;
     let second = write();
     assert!(
-        second.stdout.contains("CHANGELOG.md: already up to date"),
+        second.stderr.contains("CHANGELOG.md: already up to date"),
         "{}",
-        second.stdout
+        second.stderr
     );
     assert_eq!(
         std::fs::read_to_string(repo.path().join("CHANGELOG.md"))?,
@@ -200,9 +202,9 @@ fn a_link_named_after_the_action_runs_it() -> TestResult {
         let out =
             run(command(&link, &["--tag-prefix", "v"]).current_dir(repo.path())).expect_code(0);
         assert!(
-            out.stdout.starts_with("v1.0.0 → v1.1.0"),
+            out.stderr.starts_with("v1.0.0 → v1.1.0"),
             "{name}: {}",
-            out.stdout
+            out.stderr
         );
     }
     Ok(())
@@ -217,9 +219,9 @@ fn an_empty_tag_prefix_is_the_stream_of_bare_versions() {
     let out =
         run(relkit(&["changelog", "--tag-prefix", ""]).current_dir(repo.path())).expect_code(0);
     assert!(
-        out.stdout.starts_with("1.0.0 → 1.0.1 (patch)"),
+        out.stderr.starts_with("1.0.0 → 1.0.1 (patch)"),
         "{}",
-        out.stdout
+        out.stderr
     );
 }
 

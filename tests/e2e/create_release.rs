@@ -27,10 +27,10 @@ fn a_prerelease_then_a_release_then_a_rerun_that_changes_nothing() {
     .current_dir(repo.path()))
     .expect_code(0);
     assert!(
-        pre.stdout
+        pre.stderr
             .contains(&format!("published release v1.0.0-pre.3+{sha7}")),
         "{}",
-        pre.stdout
+        pre.stderr
     );
     let full = run(
         relkit(&["create-release", "--bump", "auto", "--assets", "dist/*"])
@@ -38,9 +38,9 @@ fn a_prerelease_then_a_release_then_a_rerun_that_changes_nothing() {
     )
     .expect_code(0);
     assert!(
-        full.stdout.contains("created tag v1.1.0 at"),
+        full.stderr.contains("created tag v1.1.0 at"),
         "{}",
-        full.stdout
+        full.stderr
     );
     let again = run(
         relkit(&["create-release", "--bump", "auto", "--assets", "dist/*"])
@@ -49,12 +49,12 @@ fn a_prerelease_then_a_release_then_a_rerun_that_changes_nothing() {
     .expect_code(0);
     assert!(
         again
-            .stdout
+            .stderr
             .contains("v1.1.0 is already released as planned"),
         "{}",
-        again.stdout
+        again.stderr
     );
-    assert!(!again.stdout.contains("uploaded"), "{}", again.stdout);
+    assert!(!again.stderr.contains("uploaded"), "{}", again.stderr);
     assert_eq!(repo.git(&["tag", "--points-at", "HEAD"]).lines().count(), 2);
     assert_eq!(
         repo.git(&["status", "--porcelain"]),
@@ -125,7 +125,7 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("nothing was changed"), "{}", out.stdout);
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
     assert_eq!(repo.git(&["tag", "--list", "v1.1.0"]), "");
     assert!(!repo.path().join(".relkit").exists());
 }

@@ -749,7 +749,7 @@ fn a_link_named_pin_images_runs_it() {
         )
         .current_dir(dir.path()))
         .expect_code(1);
-        assert!(out.stdout.contains("prod.yml:3"), "{name}: {}", out.stdout);
+        assert!(out.stderr.contains("prod.yml:3"), "{name}: {}", out.stderr);
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Reporter<W = Box<dyn Write + Send>> {
     summary: Summary,
     group_open: bool,
     errors: usize,
+    /// Where a terminal gets messages, findings and headings (stderr), when not the log.
+    diagnostics: Option<Box<dyn Write + Send>>,
 }
 
 impl<W: Write> Reporter<W> {
@@ -41,7 +43,18 @@ impl<W: Write> Reporter<W> {
             summary: Summary::new(EnvFile::from_env(env, "GITHUB_STEP_SUMMARY")),
             group_open: false,
             errors: 0,
+            diagnostics: None,
         }
+    }
+
+    /// In a terminal, messages, findings and headings go to `diagnostics` (stderr) and only what
+    /// a command produces (notes, plans, tables: [`Reporter::print_untrusted`]) to the log
+    /// (stdout), so `relkit changelog > NOTES.md` holds the notes alone. A runner's log gets
+    /// everything, in order.
+    #[must_use]
+    pub fn with_diagnostics(mut self, diagnostics: Box<dyn Write + Send>) -> Self {
+        self.diagnostics = Some(diagnostics);
+        self
     }
 
     pub fn platform(&self) -> &Platform {
@@ -55,7 +68,7 @@ impl<W: Write> Reporter<W> {
             self.errors += 1;
         }
         if !self.platform.is_runner() {
-            return self.write(&annotation.to_terminal(self.paint));
+            return self.say(&annotation.to_terminal(self.paint));
         }
         self.write(&format!("{}\n", annotation.to_command()))?;
         if !self.platform.supports_file_annotations() {
@@ -74,8 +87,10 @@ impl<W: Write> Reporter<W> {
     pub fn info(&mut self, text: &str) -> Result<()> {
         if self.platform.is_runner() {
             self.write_text(text)
+        } else if text.ends_with('\n') {
+            self.say(text)
         } else {
-            self.write_lines(text)
+            self.say(&format!("{text}\n"))
         }
     }
 
@@ -101,7 +116,7 @@ impl<W: Write> Reporter<W> {
             self.write(&format!("{}\n", Command::new("group", name)))?;
         } else {
             let heading = format!("==> {name}");
-            self.write(&format!("{}\n", self.paint.paint(Style::Bold, &heading)))?;
+            self.say(&format!("{}\n", self.paint.paint(Style::Bold, &heading)))?;
         }
         self.group_open = true;
         Ok(())
@@ -175,6 +190,9 @@ impl<W: Write> Reporter<W> {
     }
 
     pub fn flush(&mut self) -> Result<()> {
+        if let Some(diagnostics) = &mut self.diagnostics {
+            diagnostics.flush().map_err(Error::Log)?;
+        }
         self.log.flush().map_err(Error::Log)
     }
 
@@ -185,6 +203,18 @@ impl<W: Write> Reporter<W> {
 
     fn write(&mut self, text: &str) -> Result<()> {
         self.log.write_all(text.as_bytes()).map_err(Error::Log)
+    }
+
+    /// A terminal message: to the diagnostics stream when there is one. What went to the log
+    /// is flushed first, so the two read in order on one screen.
+    fn say(&mut self, text: &str) -> Result<()> {
+        match &mut self.diagnostics {
+            Some(diagnostics) => {
+                self.log.flush().map_err(Error::Log)?;
+                diagnostics.write_all(text.as_bytes()).map_err(Error::Log)
+            }
+            None => self.write(text),
+        }
     }
 
     /// `text`, ending in a newline.

@@ -82,3 +82,59 @@ fn info_is_printed_as_is_in_a_terminal() -> TestResult {
     assert_eq!(log(reporter), "::not a command here::\n");
     Ok(())
 }
+
+/// A `Write` the test keeps a handle on.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("UTF-8")
+    }
+}
+
+#[test]
+fn in_a_terminal_messages_go_to_the_diagnostics_and_output_to_the_log() -> TestResult {
+    let diagnostics = Shared::default();
+    let mut reporter = reporter(&env(&[])).with_diagnostics(Box::new(diagnostics.clone()));
+    reporter.begin_group("Notes")?;
+    reporter.info("v1.0.0 → v1.1.0 (minor)")?;
+    reporter.print_untrusted("## v1.1.0\n")?;
+    reporter.annotate(&Annotation::warning("check the bump"))?;
+    assert_eq!(
+        diagnostics.text(),
+        "==> Notes\nv1.0.0 → v1.1.0 (minor)\nwarning: check the bump\n"
+    );
+    assert_eq!(log(reporter), "## v1.1.0\n");
+    Ok(())
+}
+
+#[test]
+fn under_a_runner_everything_goes_to_the_log_in_order() -> TestResult {
+    let diagnostics = Shared::default();
+    let mut reporter =
+        reporter(&crate::common::github()).with_diagnostics(Box::new(diagnostics.clone()));
+    reporter.info("planned")?;
+    reporter.print_untrusted("## v1.1.0\n")?;
+    reporter.annotate(&Annotation::warning("check the bump"))?;
+    assert_eq!(diagnostics.text(), "");
+    let log = log(reporter);
+    let planned = log.find("planned").expect("the message");
+    let notes = log.find("## v1.1.0").expect("the notes");
+    let warning = log
+        .find("::warning::check the bump")
+        .expect("the annotation");
+    assert!(planned < notes && notes < warning, "{log}");
+    Ok(())
+}
