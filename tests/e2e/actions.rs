@@ -220,14 +220,20 @@ fn default_env(
         .collect()
 }
 
-#[test]
-fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestResult {
+/// The sample repository with a production deploy file that follows the release rules.
+fn with_deploy_file() -> Result<relkit_testkit::GitRepo, std::io::Error> {
     let repo = scenario::product();
     std::fs::create_dir_all(repo.path().join("deploy"))?;
     std::fs::write(
         repo.path().join("deploy/compose.yml"),
         "services:\n  app:\n    image: ghcr.io/acme/app:v1.2.3\n",
     )?;
+    Ok(repo)
+}
+
+#[test]
+fn with_default_inputs_the_step_runs_and_writes_every_declared_output() -> TestResult {
+    let repo = with_deploy_file()?;
     for (name, action) in actions() {
         let (id, env) = relkit_step(&name, &action);
         let runner = Runner::github();
@@ -463,12 +469,7 @@ fn the_root_action_runs_any_command_with_its_flags() -> TestResult {
     }
     let script = text(relkit_step, "run").expect("a script");
 
-    let repo = scenario::product();
-    std::fs::create_dir_all(repo.path().join("deploy"))?;
-    std::fs::write(
-        repo.path().join("deploy/compose.yml"),
-        "services:\n  app:\n    image: ghcr.io/acme/app:v1.2.3\n",
-    )?;
+    let repo = with_deploy_file()?;
     let step_run = |command: &str, args: &str| {
         let runner = Runner::github();
         let out = run(runner
