@@ -268,6 +268,25 @@ pub fn generate(request: &Request) -> Result<Notes, Error> {
     match &request.range {
         Range::Unreleased { to } => {
             let to_id = generator.resolve("--to", to)?;
+            // `--to v1.1.0` names a release: its notes, since the release before it.
+            if request.next_version.is_none()
+                && let Some(own) = release_tags.iter().find(|t| t.ref_name == *to)
+                && let Some(version) = request.stream.parse_tag(&own.ref_name)
+            {
+                let mut before: HashSet<String> = repo.reachable(&to_id)?.into_iter().collect();
+                before.remove(&own.commit);
+                let previous = generator.newest_release_in(&before);
+                let named = Request {
+                    next_version: Some(version),
+                    next_version_source: Some("the tag --to names"),
+                    ..request.clone()
+                };
+                let generator = Generator {
+                    request: &named,
+                    ..generator
+                };
+                return generator.section(config, &to_id, previous);
+            }
             let previous = generator.base(&to_id)?;
             generator.section(config, &to_id, previous)
         }

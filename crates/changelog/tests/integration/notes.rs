@@ -23,6 +23,33 @@ fn unreleased_notes_start_after_the_newest_full_release_and_ignore_prerelease_ta
     insta::assert_snapshot!(notes.markdown);
 }
 
+/// `--to` a release's tag: the notes of that release, since the release before it, under its
+/// own tag (a job run on a tag push gets the pushed release's notes, not an empty section).
+#[test]
+fn to_a_release_tag_gives_that_releases_notes() {
+    let repo = scenario::product();
+    let notes = generate(&request(
+        repo.path(),
+        Range::Unreleased {
+            to: "v1.0.0".to_owned(),
+        },
+    ))
+    .expect("notes");
+    assert_eq!(
+        notes.previous.as_ref().map(|p| p.tag.as_str()),
+        Some("v0.2.0")
+    );
+    assert_eq!(notes.next_tag, "v1.0.0");
+    assert_eq!(notes.decision.bump, Bump::Major);
+    assert!(notes.markdown.contains("## v1.0.0"), "{}", notes.markdown);
+    assert!(
+        notes.markdown.contains("Export reports"),
+        "{}",
+        notes.markdown
+    );
+    assert!(!notes.markdown.contains("--quiet"), "{}", notes.markdown);
+}
+
 #[test]
 fn the_whole_history_has_one_section_per_full_release() {
     let repo = scenario::product();
