@@ -540,7 +540,37 @@ impl Generator<'_> {
             .first()
             .map(|r| r.commits.as_slice())
             .unwrap_or_default();
-        let (decision, called_for) = self.decide(&current, processed, &config)?;
+        let (decision, called_for) = match &previous {
+            // A pre-release's notes start at the pre-release before it, but the decision is
+            // about the next full release: every commit since the last one counts.
+            Some(p) if !p.version.pre.is_empty() => {
+                let base = self.base(&to_id)?;
+                let range = match &base {
+                    Some(b) => format!("{}..{to_id}", b.commit),
+                    None => to_id.clone(),
+                };
+                let walk = self.repo.commits(&range, config.git.topo_order_commits)?;
+                let commits = self
+                    .shown(&walk, &config, &range)?
+                    .iter()
+                    .rev()
+                    .map(|raw| releases::commit(raw))
+                    .collect();
+                let since = Release {
+                    commits,
+                    ..Release::default()
+                };
+                let counted = self.renderer(vec![since], config.clone())?;
+                let base_version = base.map_or_else(|| Version::new(0, 0, 0), |b| b.version);
+                let processed = counted
+                    .releases
+                    .first()
+                    .map(|r| r.commits.as_slice())
+                    .unwrap_or_default();
+                self.decide(&base_version, processed, &config)?
+            }
+            _ => self.decide(&current, processed, &config)?,
+        };
         let next_tag = self.request.stream.tag_name(&decision.next);
         let timestamp = self.repo.commit_time(&to_id)?;
         if let Some(release) = renderer.releases.first_mut() {

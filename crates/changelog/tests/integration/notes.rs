@@ -50,6 +50,29 @@ fn to_a_release_tag_gives_that_releases_notes() {
     assert!(!notes.markdown.contains("--quiet"), "{}", notes.markdown);
 }
 
+/// A pre-release's notes start at the pre-release before it, while its version decision counts
+/// every commit since the last full release: a refactor after a feature still calls for a minor.
+#[test]
+fn a_prereleases_decision_counts_since_the_last_full_release() {
+    let repo = scenario::product();
+    let pre = repo
+        .git(&["tag", "--list", "v1.0.1-pre.2+*"])
+        .trim()
+        .to_owned();
+    let notes = generate(&request(
+        repo.path(),
+        Range::Release {
+            after: Some(pre),
+            to: head(),
+        },
+    ))
+    .expect("notes");
+    assert_eq!(notes.commits, 1, "only the refactor since the pre-release");
+    assert!(!notes.markdown.contains("--quiet"), "{}", notes.markdown);
+    assert_eq!(notes.called_for.to_string(), "1.1.0");
+    assert_eq!(notes.decision.bump, Bump::Minor);
+}
+
 #[test]
 fn the_whole_history_has_one_section_per_full_release() {
     let repo = scenario::product();
