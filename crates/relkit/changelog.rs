@@ -19,6 +19,14 @@ struct Plan {
 pub fn run(args: ChangelogArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
     let plan = plan(args, env, reporter.platform())?;
     let notes = relkit_changelog::generate(&plan.request)?;
+    if let (Some(next), Some(previous)) = (&plan.request.next_version, &notes.previous)
+        && *next <= previous.version
+    {
+        return Err(Failure::bad_input(format!(
+            "--next-version {next} is not above {}, the release the notes follow",
+            previous.tag
+        )));
+    }
 
     let mut written = Vec::new();
     if let Some(path) = &plan.notes_file {

@@ -139,6 +139,10 @@ fn bad_input_exits_2_with_an_error_annotation_and_writes_nothing() {
             "--next-version \"1.2\"",
         ),
         (
+            &["--next-version", "1.0.0", "--write", changelog],
+            "--next-version 1.0.0 is not above v1.0.0, the release the notes follow",
+        ),
+        (
             &["--from", "v7.0.0"],
             "--from \"v7.0.0\" is not a commit, branch or tag",
         ),
