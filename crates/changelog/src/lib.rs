@@ -20,6 +20,7 @@
 //! - **all** of the history — what `git cliff` renders.
 
 mod config;
+mod file;
 pub mod releases;
 
 use std::collections::{HashMap, HashSet};
@@ -202,6 +203,8 @@ enum Section {
         body: String,
         header: String,
         marker: String,
+        /// The stream's full releases: a section naming one is never replaced.
+        released: Vec<Version>,
     },
     /// The whole changelog.
     Whole(String),
@@ -332,13 +335,19 @@ impl Notes {
                     body,
                     header,
                     marker,
+                    released,
                 },
                 Some(old),
             ) => {
-                if body.trim().is_empty() || old.contains(body.trim()) {
+                if body.trim().is_empty() || old.contains(file::in_file_endings(old, body).trim()) {
                     return Ok(WriteOutcome::Unchanged);
                 }
-                prepend(old, body, header, marker, &self.next_tag)
+                // An unreleased version above the last release: an earlier run's section.
+                let last = self.previous.as_ref().map(|p| &p.version);
+                let is_coming = |version: &Version| {
+                    last.is_none_or(|last| version > last) && !released.contains(version)
+                };
+                file::prepend(old, body, header, marker, is_coming)
             }
         };
         if existing.as_deref() == Some(text.as_str()) {
@@ -351,77 +360,6 @@ impl Notes {
             WriteOutcome::Created
         })
     }
-}
-
-/// Puts `body` after the header of `old`, found by its marker or its text, as git-cliff's
-/// `--prepend` does, or else before its first section at `body`'s heading level (a header
-/// written by another tool, such as release-please's `# Changelog`). A section of the same
-/// unreleased `next_tag` written by an earlier run is replaced, so writing on every merge keeps
-/// one section for the coming release.
-fn prepend(old: &str, body: &str, header: &str, marker: &str, next_tag: &str) -> String {
-    // `## ` for a body that starts `## v1.2.0 - 2024-01-01`.
-    let level = body.lines().find(|l| !l.trim().is_empty()).and_then(|l| {
-        let hashes = l.len() - l.trim_start_matches('#').len();
-        (hashes > 0 && l[hashes..].starts_with(' ')).then(|| &l[..=hashes])
-    });
-    let section_at = |from: usize| -> Option<usize> {
-        let level = level?;
-        let mut at = from;
-        for line in old[from..].split_inclusive('\n') {
-            if line.starts_with(level) {
-                return Some(at);
-            }
-            at += line.len();
-        }
-        None
-    };
-    let split = (!marker.is_empty())
-        .then(|| old.find(marker).map(|i| i + marker.len()))
-        .flatten()
-        .or_else(|| {
-            let header = header.trim_end();
-            (!header.is_empty() && old.starts_with(header)).then_some(header.len())
-        })
-        .or_else(|| section_at(0));
-    let Some(at) = split else {
-        return format!("{}\n\n{old}", body.trim_end());
-    };
-    let (head, rest) = old.split_at(at);
-    let mut rest = rest.trim_start_matches(['\n', '\r']);
-    // The earlier run's section of the same coming release.
-    if let Some(level) = level
-        && let Some(first) = rest.lines().next()
-        && first.starts_with(level)
-        && mentions(first, next_tag)
-    {
-        let offset = old.len() - rest.len();
-        let end = section_at(offset + first.len()).unwrap_or(old.len());
-        rest = &old[end..];
-    }
-    let head = head.trim_end_matches(['\n', '\r']);
-    let body = body.trim_end();
-    match (head.is_empty(), rest.is_empty()) {
-        (true, true) => format!("{body}\n"),
-        (true, false) => format!("{body}\n\n{rest}"),
-        (false, true) => format!("{head}\n\n{body}\n"),
-        (false, false) => format!("{head}\n\n{body}\n\n{rest}"),
-    }
-}
-
-/// Whether `line` names `tag` (or its version without the prefix) as a whole word:
-/// `## [1.2.0] - …` names `v1.2.0`, `## v1.2.0-rc.1` does not.
-fn mentions(line: &str, tag: &str) -> bool {
-    let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
-    [tag, version].iter().any(|needle| {
-        line.match_indices(needle).any(|(i, _)| {
-            let before = line[..i].chars().next_back();
-            let after = line[i + needle.len()..].chars().next();
-            let boundary = |c: Option<char>| {
-                c.is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')))
-            };
-            boundary(before) && boundary(after)
-        })
-    })
 }
 
 struct Generator<'g> {
@@ -601,6 +539,11 @@ impl Generator<'_> {
                 body,
                 header,
                 marker,
+                released: self
+                    .release_tags
+                    .iter()
+                    .filter_map(|t| self.request.stream.parse_tag(&t.ref_name))
+                    .collect(),
             },
             decision,
             called_for,

@@ -294,21 +294,25 @@ fn check_prefix(prefix: &str) -> Result<(), StreamError> {
     Ok(())
 }
 
-/// The prefix of a tag whose rest, from its first digit, is a version: `edge/v` for
-/// `edge/v1.2.0`, `""` for `1.2.0`; `None` for a tag that names no version.
+/// The prefix of a tag whose rest, from the start of a run of digits, is a version: `edge/v`
+/// for `edge/v1.2.0`, `k8s/v` for `k8s/v1.2.0`, `""` for `1.2.0`; `None` for a tag that names
+/// no version.
 ///
 /// ```
 /// use relkit_version::prefix_of;
 ///
 /// assert_eq!(prefix_of("edge/v1.2.0-pre.3+abc1234"), Some("edge/v"));
+/// assert_eq!(prefix_of("k8s/v1.0.0"), Some("k8s/v"));
 /// assert_eq!(prefix_of("1.0.0"), Some(""));
 /// assert_eq!(prefix_of("nightly"), None);
+/// assert_eq!(prefix_of("v1.2"), None);
 /// ```
 pub fn prefix_of(tag: &str) -> Option<&str> {
-    let start = tag.find(|c: char| c.is_ascii_digit())?;
-    let (prefix, rest) = tag.split_at(start);
-    Version::parse(rest).ok()?;
-    Some(prefix)
+    let bytes = tag.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()))
+        .find(|&i| Version::parse(&tag[i..]).is_ok())
+        .map(|i| &tag[..i])
 }
 
 #[cfg(test)]

@@ -245,6 +245,59 @@ fn a_new_commit_rewrites_the_coming_releases_section_instead_of_adding_one() {
 }
 
 #[test]
+fn a_bigger_bump_replaces_the_section_of_the_version_it_replaces() {
+    let repo = relkit_testkit::GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    repo.commit("fix: b");
+    let file = repo.path().join("CHANGELOG.md");
+    let unreleased = || generate(&request(repo.path(), Range::Unreleased { to: head() }));
+    let first = unreleased().expect("notes");
+    assert_eq!(first.next_tag, "v1.0.1");
+    first.write(&file).expect("write");
+    // A hand-written footer below the coming section stays.
+    let mut text = std::fs::read_to_string(&file).expect("read");
+    text.push_str("\n[v1.0.1]: https://example.com/compare/v1.0.0...v1.0.1\n");
+    std::fs::write(&file, &text).expect("write");
+
+    repo.commit("feat: c");
+    let second = unreleased().expect("notes");
+    assert_eq!(second.next_tag, "v1.1.0");
+    assert_eq!(second.write(&file).expect("write"), WriteOutcome::Updated);
+    let text = std::fs::read_to_string(&file).expect("read");
+    assert!(
+        !text.contains("## v1.0.1"),
+        "the 1.0.1 section stays:\n{text}"
+    );
+    assert_eq!(text.matches("- B (").count(), 1, "{text}");
+    assert!(text.contains("[v1.0.1]: https://example.com"), "{text}");
+}
+
+#[test]
+fn text_between_the_header_and_the_sections_stays() {
+    let repo = relkit_testkit::GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    repo.commit("fix: b");
+    let file = repo.path().join("CHANGELOG.md");
+    std::fs::write(
+        &file,
+        "# Changelog\n\nAll notable changes to this project are documented in this file.\n\nDates are UTC (keep a changelog).\n\n## v1.0.0 - 2024-01-01\n\n- older\n",
+    )
+    .expect("write");
+    let unreleased = || generate(&request(repo.path(), Range::Unreleased { to: head() }));
+    unreleased().expect("notes").write(&file).expect("write");
+    repo.commit("fix: c");
+    unreleased().expect("notes").write(&file).expect("write");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let intro = text.find("keep a changelog").expect("the intro stays");
+    let new = text.find("## v1.0.1").expect("the new section");
+    assert!(intro < new, "{text}");
+    assert_eq!(text.matches("## v1.0.1").count(), 1, "{text}");
+    assert!(text.contains("- older"), "{text}");
+}
+
+#[test]
 fn the_builtin_configuration_can_be_forced_over_the_repositorys_own() {
     let repo = scenario::product();
     repo.write("cliff.toml", "[changelog]\nbody = \"custom body\"\n");
