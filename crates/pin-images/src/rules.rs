@@ -60,6 +60,12 @@ const CHANNELS: [&str; 15] = [
     "rolling", "current", "testing", "pr", "snapshot",
 ];
 
+/// Channels that name builds, never a release stream, even before a version (`main-v1.2.3`).
+const BUILD_CHANNELS: [&str; 10] = [
+    "dev", "develop", "main", "master", "pr", "nightly", "canary", "unstable", "snapshot",
+    "testing",
+];
+
 /// Identifiers that mark a pre-release (`1.2.0-rc.1`, `v2-beta3`, `1.0.0-pre.145_abc1234`,
 /// `9.0-preview.7`, `3.0.0-M1`, `15.0.0-canary.3`, `5.0.0-next.1`). A bare `dev` is left out:
 /// it names a variant with a shell in some images (`1.25-dev`), while `dev1` is a pre-release.
@@ -127,9 +133,12 @@ pub fn is_prerelease(tag: &str) -> bool {
     let parts: Vec<&str> = lower.split(['-', '.', '_', '+']).collect();
     let first = parts[0];
     // A stream's release as relkit tags its images (`edge-v1.2.0` for the stream `edge/v`): the
-    // version after the stream's name decides.
+    // version after the stream's name decides. A pre-release word or a build channel before it
+    // (`rc-v1.2.0`, `nightly-v1.0.0`, `main-v1.2.3`) is no stream.
     if let Some((stream, version)) = lower.split_once('-')
         && stream.bytes().all(|b| b.is_ascii_lowercase())
+        && !PRERELEASE.contains(&stream)
+        && !BUILD_CHANNELS.contains(&stream)
         && version
             .strip_prefix('v')
             .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
@@ -266,6 +275,12 @@ mod tests {
                 "pre-release",
             ),
             ("ghcr.io/acme/app:edge-latest", "pre-release"),
+            ("ghcr.io/acme/app:rc-v1.2.0", "pre-release"),
+            ("ghcr.io/acme/app:beta-v2.0.0", "pre-release"),
+            ("ghcr.io/acme/app:nightly-v1.0.0", "pre-release"),
+            ("ghcr.io/acme/app:main-v1.2.3", "pre-release"),
+            ("ghcr.io/acme/app:pr-v1.2.3", "pre-release"),
+            ("ghcr.io/acme/app:dev-v1.2.3", "pre-release"),
         ];
         for (reference, rule) in cases {
             assert_eq!(rules(reference, false), vec![rule], "{reference}");
