@@ -28,8 +28,6 @@ pub enum Error {
     NoTagsInStream { prefix: String, found: Vec<String> },
     #[error("no commits since {tag}: there is nothing to release")]
     NothingToRelease { tag: String },
-    #[error("{tag} is released already: its candidates came before it")]
-    AlreadyReleased { tag: String },
     #[error("could not read --notes-file {}", path.display())]
     NotesFile {
         path: PathBuf,
@@ -157,9 +155,6 @@ impl Error {
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
             Self::NoTagsInStream { .. } => Some(
                 "set --tag-prefix to one of the prefixes found, or pass --first-release if this stream has never been released",
-            ),
-            Self::AlreadyReleased { .. } => Some(
-                "a candidate of the next version needs --bump (patch, minor or major) or new commits that call for one",
             ),
             Self::CannotWrite { .. } => Some(
                 "give the workflow `permissions: contents: write`, or use a token of a user who may push",

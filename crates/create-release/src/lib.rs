@@ -25,7 +25,7 @@ use relkit_forge::{
 use relkit_git::Repository;
 use relkit_version::{
     Bump, PrereleaseBase, ShortSha, Stream, TaggedVersion, Version, VersionKind, next_prerelease,
-    next_rc,
+    next_rc, prerelease_version,
 };
 
 pub use assets::{Image, LocalAsset, MANIFEST, SUMS, images};
@@ -528,19 +528,16 @@ async fn choose_version<F: Forge>(
             if let Some(version) = at_commit(VersionKind::is_full) {
                 return Ok(version);
             }
-            bumped(repo, config, commit, latest_full, *choice)
+            let (bump, next) = bumped(repo, config, commit, latest_full, *choice)?;
+            unreleased(next, bump, stream_tags)
         }
         VersionChoice::Candidate(choice) => {
             let is_rc = |k| matches!(k, VersionKind::ReleaseCandidate { .. });
             if let Some(version) = at_commit(is_rc) {
                 return Ok(version);
             }
-            let target = bumped(repo, config, commit, latest_full, *choice)?;
-            if let Some(released) = stream_tags.iter().find(|t| t.version == target) {
-                return Err(Error::AlreadyReleased {
-                    tag: released.tag.clone(),
-                });
-            }
+            let (bump, target) = bumped(repo, config, commit, latest_full, *choice)?;
+            let target = unreleased(target, bump, stream_tags)?;
             let existing: Vec<Version> = stream_tags.iter().map(|t| t.version.clone()).collect();
             Ok(next_rc(&target, &existing)?)
         }
@@ -557,33 +554,35 @@ async fn choose_version<F: Forge>(
                     tag: full.tag.clone(),
                 });
             }
-            let bump = match base {
-                PrereleaseBase::Latest => Bump::None,
-                PrereleaseBase::Next => decision(repo, config, commit)?.0,
-            };
+            let sha = ShortSha::new(commit)?;
             let releases: Vec<Version> = in_history.iter().map(|t| t.version.clone()).collect();
-            Ok(next_prerelease(
-                &releases,
-                *base,
-                bump,
-                count,
-                &ShortSha::new(commit)?,
-            )?)
+            match base {
+                PrereleaseBase::Latest => {
+                    Ok(next_prerelease(&releases, *base, Bump::None, count, &sha)?)
+                }
+                PrereleaseBase::Next => {
+                    let bump = decision(repo, config, commit)?.0.max(Bump::Patch);
+                    let current =
+                        latest_full.map_or_else(|| Version::new(0, 0, 0), |t| t.version.clone());
+                    let target = unreleased(bump.apply(&current)?, bump, stream_tags)?;
+                    Ok(prerelease_version(&target, count, &sha))
+                }
+            }
         }
     }
 }
 
-/// The newest full release bumped as chosen.
+/// The newest full release bumped as chosen, and the bump.
 fn bumped(
     repo: &Repository,
     config: &Config,
     commit: &str,
     latest_full: Option<&TaggedVersion>,
     choice: BumpChoice,
-) -> Result<Version, Error> {
+) -> Result<(Bump, Version), Error> {
     let current = latest_full.map_or_else(|| Version::new(0, 0, 0), |t| t.version.clone());
     match choice {
-        BumpChoice::Fixed(bump) => Ok(bump.apply(&current)?),
+        BumpChoice::Fixed(bump) => Ok((bump, bump.apply(&current)?)),
         BumpChoice::Auto => {
             let (bump, next) = decision(repo, config, commit)?;
             if bump == Bump::None {
@@ -592,9 +591,30 @@ fn bumped(
                         .map_or_else(|| "the first commit".to_owned(), |t| t.tag.clone()),
                 });
             }
-            Ok(next)
+            Ok((bump, next))
         }
     }
+}
+
+/// `version`, or, when another branch has released it already, the next one the same bump
+/// reaches that nobody has: main after a hotfix branch released 1.0.1 goes on to 1.0.2, and
+/// after a release branch released 1.1.0, to 1.2.0.
+fn unreleased(
+    mut version: Version,
+    bump: Bump,
+    stream_tags: &[TaggedVersion],
+) -> Result<Version, Error> {
+    let released = |v: &Version| {
+        stream_tags.iter().any(|t| {
+            VersionKind::of(&t.version).is_full()
+                && (t.version.major, t.version.minor, t.version.patch)
+                    == (v.major, v.minor, v.patch)
+        })
+    };
+    while released(&version) {
+        version = bump.max(Bump::Patch).apply(&version)?;
+    }
+    Ok(version)
 }
 
 /// The bump the unreleased commits call for, and the version it leads to.

@@ -351,22 +351,46 @@ async fn a_released_commit_gets_no_prerelease_or_candidate_of_its_release() {
             "{choice:?}: {err}"
         );
     }
-    // A candidate of a version released on another branch is refused, not minted.
-    repo.git(&["switch", "-q", "-c", "release/1.1"]);
+}
+
+/// Main goes past versions other branches released: after a release branch shipped 1.1.0 and
+/// a hotfix branch 1.0.1, main's next minor is 1.2.0 and its next patch 1.0.2.
+#[tokio::test]
+async fn versions_released_on_other_branches_are_skipped() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    repo.git(&["switch", "-q", "-c", "hotfix/1.0"]);
+    repo.commit("fix: urgent");
+    repo.tag("v1.0.1");
+    repo.git(&["switch", "-q", "-c", "release/1.1", "v1.0.0"]);
     repo.commit("feat: b");
     repo.tag("v1.1.0");
-    repo.git(&["switch", "-q", "-"]);
+    repo.git(&["switch", "-q", "-c", "trunk", "v1.0.0"]);
     repo.commit("feat: c");
-    let err = plan(
-        &forge,
-        &config(&repo, VersionChoice::Candidate(BumpChoice::Auto)),
-    )
-    .await
-    .expect_err("refused");
-    assert!(
-        matches!(err, Error::AlreadyReleased { ref tag } if tag == "v1.1.0"),
-        "{err}"
-    );
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let sha7 = &repo.head()[..7];
+    for (choice, tag) in [
+        (auto(), "v1.2.0".to_owned()),
+        (
+            VersionChoice::Bump(BumpChoice::Fixed(Bump::Patch)),
+            "v1.0.2".to_owned(),
+        ),
+        (
+            VersionChoice::Candidate(BumpChoice::Auto),
+            "v1.2.0-rc.1".to_owned(),
+        ),
+        (
+            VersionChoice::Prerelease(PrereleaseBase::Next),
+            format!("v1.2.0-pre.1+{sha7}"),
+        ),
+    ] {
+        let planned = plan(&forge, &config(&repo, choice.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
+        assert_eq!(planned.tag, tag, "{choice:?}");
+    }
 }
 
 /// A shallow clone (actions/checkout's default) is refused where history is read, and serves a
