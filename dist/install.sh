@@ -97,8 +97,10 @@ CARGO_TARGET_DIR="$building/target" cargo install --locked --quiet \
     fail "cargo could not build relkit $version from $source_dir (its messages are above)"
 rm -rf "$building/target"
 # One rename puts the whole build in place; a job that got there first wins, and its build
-# (of the same source) is used.
+# (of the same source) is used. When two jobs rename at once, mv puts the second build inside
+# the first (mv -T is GNU only): that copy is removed.
 [[ -e "$entry" ]] || mv "$building/root" "$entry" 2>/dev/null || true
+rm -rf "${entry:?}/root"
 [[ -x "$bin" ]] || fail "cannot move the build into $entry"
 say "Using $bin ($("$bin" --version))"
 printf '%s\n' "$bin"

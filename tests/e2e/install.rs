@@ -194,6 +194,25 @@ fn a_source_is_built_once_and_its_build_reused_until_it_changes() -> TestResult 
         "relkit 9.9.9 (first)",
         "the old build stays"
     );
+
+    // Two jobs building one new source at once: both get one working entry, with no second
+    // build moved inside it.
+    let third = source(dir.path(), "third");
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| installs(&third));
+        let b = scope.spawn(|| installs(&third));
+        (
+            a.join().expect("a thread").expect_code(0),
+            b.join().expect("a thread").expect_code(0),
+        )
+    });
+    assert_eq!(a.stdout, b.stdout);
+    let entry = Path::new(a.stdout.trim())
+        .parent()
+        .and_then(Path::parent)
+        .expect("the entry");
+    assert!(!entry.join("root").exists(), "a build moved inside another");
+    assert_eq!(version_of(a.stdout.trim()), "relkit 9.9.9 (third)");
     Ok(())
 }
 
