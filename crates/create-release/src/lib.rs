@@ -229,17 +229,25 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
 
     let name = config.name.clone().unwrap_or_else(|| tag.clone());
     let mut warnings = Vec::new();
-    // Assets are built from the working tree: at the commit being released, it should hold
-    // what the commit holds.
-    if repo.resolve("HEAD")?.as_deref() == Some(commit.as_str()) {
+    // Assets are built from the working tree: it should hold what the released commit holds.
+    let head = repo.resolve("HEAD")?;
+    let tree_warning = if head.as_deref() == Some(commit.as_str()) {
         let changed = repo.uncommitted_changes()?;
-        if !changed.is_empty() {
-            warnings.push(format!(
+        (!changed.is_empty()).then(|| {
+            format!(
                 "the working tree changes files of the commit released ({}): assets built from it may not match {tag}",
                 changed.join(", ")
-            ));
-        }
-    }
+            )
+        })
+    } else {
+        head.map(|head| {
+            format!(
+                "the working tree is at {}, not at {}, the commit released: check that the assets were built from {tag}",
+                short(&head),
+                short(&commit)
+            )
+        })
+    };
     let (body, called_for) = notes(
         &repo,
         config,
@@ -282,6 +290,11 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     };
 
     let files = assets::find(&config.assets, &config.base, config.allow_empty)?;
+    if !files.is_empty()
+        && let Some(warning) = tree_warning
+    {
+        warnings.push(warning);
+    }
     let manifest = assets::manifest(&tag, &version, &commit, &files, &config.images);
     let generated = tempfile::Builder::new()
         .prefix("relkit-release-")

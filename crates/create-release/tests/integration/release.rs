@@ -576,4 +576,17 @@ async fn a_changed_working_tree_and_a_draft_of_a_published_release_are_warnings(
         "{:?}",
         warned.warnings
     );
+
+    // Assets come from the working tree; releasing another commit says so.
+    let mut older = config(&repo, exact("1.0.0"));
+    older.target = "v1.0.0".to_owned();
+    let warned = plan(&forge, &older).await.expect("plan");
+    assert!(
+        warned
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("the working tree is at ") && w.contains("not at")),
+        "{:?}",
+        warned.warnings
+    );
 }
