@@ -555,8 +555,19 @@ async fn choose_version<F: Forge>(
             Ok(next_rc(&target, &existing)?)
         }
         VersionChoice::Prerelease(base) => {
+            // A monorepo component counts its own commits: the forge's compare cannot filter
+            // by path, the local history can.
+            let paths = !config.include_paths.is_empty() || !config.exclude_paths.is_empty();
             let count = match latest_full {
+                Some(full) if paths => repo.count_touching(
+                    &format!("{}..{commit}", full.tag),
+                    &config.include_paths,
+                    &config.exclude_paths,
+                )?,
                 Some(full) => forge.ahead_by(&full.tag, commit).await?,
+                None if paths => {
+                    repo.count_touching(commit, &config.include_paths, &config.exclude_paths)?
+                }
                 None => repo.count(commit)?,
             };
             if count == 0

@@ -499,6 +499,29 @@ impl Repository {
         })
     }
 
+    /// How many commits of `range` change a file matching one of the `include` globs (any file
+    /// when there are none) other than only files matching `exclude` ones: a monorepo
+    /// component's commits, as git-cliff's `include_paths`/`exclude_paths` choose them.
+    pub fn count_touching(
+        &self,
+        range: &str,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<u64, Error> {
+        let mut args: Vec<String> = ["rev-list", "--count", "--end-of-options", range, "--"]
+            .map(str::to_owned)
+            .to_vec();
+        if include.is_empty() {
+            args.push(":(top)".to_owned());
+        }
+        args.extend(include.iter().map(|g| format!(":(top,glob){g}")));
+        args.extend(exclude.iter().map(|g| format!(":(top,glob,exclude){g}")));
+        let text = self.read(&args)?;
+        text.trim().parse().map_err(|_| Error::Unreadable {
+            command: "git rev-list --count".to_owned(),
+        })
+    }
+
     /// The commit the tag `name` points at, through any tag objects; `None` when there is no
     /// such tag.
     pub fn tag_commit(&self, name: &str) -> Result<Option<String>, Error> {

@@ -505,6 +505,30 @@ async fn a_monorepo_component_counts_only_its_own_commits() {
     assert_eq!(planned.tag, "edge/v1.1.0");
     assert!(planned.body.contains("Faster sync"), "{}", planned.body);
     assert!(!planned.body.contains("old API"), "{}", planned.body);
+
+    // Its pre-releases count its own commits, and none is made without one.
+    let sha7 = repo.head()[..7].to_owned();
+    let mut pre = config(&repo, VersionChoice::Prerelease(PrereleaseBase::Latest));
+    pre.stream = cfg.stream.clone();
+    pre.include_paths = cfg.include_paths.clone();
+    assert_eq!(
+        plan(&forge, &pre).await.expect("plan").tag,
+        format!("edge/v1.0.0-pre.1+{sha7}")
+    );
+    let mut excluded = pre.clone();
+    excluded.include_paths = Vec::new();
+    excluded.exclude_paths = vec!["cloud/**".to_owned()];
+    assert_eq!(
+        plan(&forge, &excluded).await.expect("plan").tag,
+        format!("edge/v1.0.0-pre.1+{sha7}")
+    );
+    repo.tag("edge/v1.1.0");
+    repo.commit_file("cloud/b", "b3", "fix(cloud): only the cloud changes");
+    let err = plan(&forge, &pre).await.expect_err("nothing of edge's own");
+    assert!(
+        matches!(&err, Error::NothingToRelease { tag } if tag == "edge/v1.1.0"),
+        "{err}"
+    );
 }
 
 /// A given tag below what the commits call for is released, with a warning and notes that say
