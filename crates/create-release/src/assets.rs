@@ -62,11 +62,21 @@ impl Image {
 /// may appear once.
 pub fn images<'l>(lines: impl IntoIterator<Item = &'l str>) -> Result<Vec<Image>, Error> {
     let mut images: Vec<Image> = Vec::new();
-    for line in lines.into_iter().map(str::trim) {
+    for line in lines.into_iter() {
+        // As pin-images reads a pins file: a BOM, `export` and quotes around the value are
+        // shell syntax, not part of the pin.
+        let line = line.trim().trim_start_matches('\u{feff}');
+        let line = line.strip_prefix("export ").unwrap_or(line).trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let image = Image::parse(line)?;
+        let unquoted = line.split_once('=').map(|(name, value)| {
+            format!(
+                "{name}={}",
+                value.trim().trim_matches(|c| c == '"' || c == '\'')
+            )
+        });
+        let image = Image::parse(unquoted.as_deref().unwrap_or(line))?;
         if let Some(first) = images.iter().find(|i| i.name == image.name) {
             return Err(Error::DuplicateImage {
                 name: image.name,
@@ -228,6 +238,21 @@ mod tests {
         ] {
             assert!(Image::parse(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn images_read_a_pins_file_as_pin_images_writes_and_reads_it() {
+        let digest = "b".repeat(64);
+        let text = format!(
+            "\u{feff}# pinned by relkit\n\nexport API_IMAGE=\"ghcr.io/acme/api:1.0@sha256:{digest}\"\nDB_IMAGE='postgres:16@sha256:{digest}'\n"
+        );
+        let found = images(text.lines()).expect("valid");
+        let names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["API_IMAGE", "DB_IMAGE"]);
+        assert_eq!(
+            found[0].reference,
+            format!("ghcr.io/acme/api:1.0@sha256:{digest}")
+        );
     }
 
     #[test]
