@@ -303,9 +303,8 @@ async fn a_hotfix_branch_counts_from_the_release_it_was_cut_from() {
     repo.git(&["switch", "-q", "-c", "hotfix/1.1", "v1.1.0"]);
     repo.commit("fix: urgent");
     build(&repo, &[("app.tar.gz", "app")]);
-    let forge = forge(&repo);
     let sha7 = &repo.head()[..7];
-    for (choice, tag) in [
+    let cases = [
         (auto(), "v1.1.1".to_owned()),
         (
             VersionChoice::Bump(BumpChoice::Fixed(Bump::Patch)),
@@ -323,12 +322,8 @@ async fn a_hotfix_branch_counts_from_the_release_it_was_cut_from() {
             VersionChoice::Prerelease(PrereleaseBase::Next),
             format!("v1.1.1-pre.1+{sha7}"),
         ),
-    ] {
-        let planned = plan(&forge, &config(&repo, choice.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
-        assert_eq!(planned.tag, tag, "{choice:?}");
-    }
+    ];
+    assert_planned_tags(&repo, cases).await;
 }
 
 /// The commit of a release has nothing left to try out or to become a candidate of.
@@ -369,9 +364,8 @@ async fn versions_released_on_other_branches_are_skipped() {
     repo.git(&["switch", "-q", "-c", "trunk", "v1.0.0"]);
     repo.commit("feat: c");
     build(&repo, &[("app.tar.gz", "app")]);
-    let forge = forge(&repo);
     let sha7 = &repo.head()[..7];
-    for (choice, tag) in [
+    let cases = [
         (auto(), "v1.2.0".to_owned()),
         (
             VersionChoice::Bump(BumpChoice::Fixed(Bump::Patch)),
@@ -385,12 +379,8 @@ async fn versions_released_on_other_branches_are_skipped() {
             VersionChoice::Prerelease(PrereleaseBase::Next),
             format!("v1.2.0-pre.1+{sha7}"),
         ),
-    ] {
-        let planned = plan(&forge, &config(&repo, choice.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
-        assert_eq!(planned.tag, tag, "{choice:?}");
-    }
+    ];
+    assert_planned_tags(&repo, cases).await;
 }
 
 /// A shallow clone (actions/checkout's default) is refused where history is read, and serves a
@@ -613,4 +603,18 @@ async fn a_changed_working_tree_and_a_draft_of_a_published_release_are_warnings(
         "{:?}",
         warned.warnings
     );
+}
+
+/// Plans each choice for HEAD and checks the tag it gets.
+async fn assert_planned_tags(
+    repo: &GitRepo,
+    cases: impl IntoIterator<Item = (VersionChoice, String)>,
+) {
+    let forge = forge(repo);
+    for (choice, tag) in cases {
+        let planned = plan(&forge, &config(repo, choice.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
+        assert_eq!(planned.tag, tag, "{choice:?}");
+    }
 }
