@@ -15,7 +15,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Client, Kind, segment};
+use crate::http::{Client, Kind, found_or_again, segment};
 use crate::{
     Asset, AssetUpload, AttachmentLimits, CheckState, CommitChecks, Error, Forge, Issue, Label,
     NewIssue, NewRelease, NewTag, Preflight, Release, ReleasePatch, Result, Tag,
@@ -347,14 +347,12 @@ impl Forge for Gitea {
     }
 
     async fn create_tag(&self, tag: &NewTag) -> Result<Tag> {
-        match self.post_tag(tag).await {
-            // The answer was lost: the tag is there, or the request never arrived.
-            Err(Error::Unanswered { .. }) => match self.tag(&tag.name).await? {
-                Some(found) => Ok(found),
-                None => self.post_tag(tag).await,
-            },
-            other => other,
-        }
+        found_or_again(
+            self.post_tag(tag).await,
+            || self.tag(&tag.name),
+            || self.post_tag(tag),
+        )
+        .await
     }
 
     async fn ahead_by(&self, base: &str, head: &str) -> Result<u64> {
@@ -380,13 +378,12 @@ impl Forge for Gitea {
     }
 
     async fn create_release(&self, new: &NewRelease) -> Result<Release> {
-        match self.post_release(new).await {
-            Err(Error::Unanswered { .. }) => match self.find_draft(&new.tag).await? {
-                Some(found) => Ok(found),
-                None => self.post_release(new).await,
-            },
-            other => other,
-        }
+        found_or_again(
+            self.post_release(new).await,
+            || self.find_draft(&new.tag),
+            || self.post_release(new),
+        )
+        .await
     }
 
     async fn update_release(&self, release: &Release, patch: &ReleasePatch) -> Result<Release> {
@@ -418,22 +415,19 @@ impl Forge for Gitea {
 
     async fn upload_asset(&self, release: &Release, upload: &AssetUpload) -> Result<Asset> {
         let bytes = std::fs::read(&upload.path).map_err(Error::io(&upload.path))?;
-        match self.post_asset(release, upload, &bytes).await {
-            // Gitea keeps two attachments of one name: look before sending again.
-            Err(Error::Unanswered { .. }) => {
-                let current = self.releases().await?;
-                let found = current
-                    .iter()
-                    .filter(|r| r.id == release.id)
-                    .flat_map(|r| r.assets.iter())
-                    .find(|a| a.name == upload.name && a.size == bytes.len() as u64);
-                match found {
-                    Some(asset) => Ok(asset.clone()),
-                    None => self.post_asset(release, upload, &bytes).await,
-                }
-            }
-            other => other,
-        }
+        // Gitea keeps two attachments of one name: look before sending again.
+        let find = || async {
+            let current = self.releases().await?;
+            Ok(current
+                .into_iter()
+                .filter(|r| r.id == release.id)
+                .flat_map(|r| r.assets)
+                .find(|a| a.name == upload.name && a.size == bytes.len() as u64))
+        };
+        found_or_again(self.post_asset(release, upload, &bytes).await, find, || {
+            self.post_asset(release, upload, &bytes)
+        })
+        .await
     }
 
     async fn download_asset(&self, asset: &Asset) -> Result<Vec<u8>> {

@@ -36,7 +36,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::Permission;
-use crate::http::{Client, Kind, Policy, Scheme, Token, segment};
+use crate::http::{Client, Kind, Policy, Scheme, Token, found_or_again, segment};
 use crate::{
     Asset, AssetUpload, CheckState, CommitChecks, Error, Forge, Issue, Label, MakeLatest, NewIssue,
     NewRelease, NewTag, Preflight, Release, ReleasePatch, Result, Tag,
@@ -842,14 +842,12 @@ impl Forge for GitHub {
 
     async fn create_tag(&self, tag: &NewTag) -> Result<Tag> {
         let commit = self.commit_of(&tag.commit).await?;
-        match self.post_tag(tag, &commit).await {
-            // The answer was lost: the tag is there, or the request never arrived.
-            Err(Error::Unanswered { .. }) => match self.tag(&tag.name).await? {
-                Some(found) => Ok(found),
-                None => self.post_tag(tag, &commit).await,
-            },
-            other => other,
-        }
+        found_or_again(
+            self.post_tag(tag, &commit).await,
+            || self.tag(&tag.name),
+            || self.post_tag(tag, &commit),
+        )
+        .await
     }
 
     async fn ahead_by(&self, base: &str, head: &str) -> Result<u64> {
@@ -880,21 +878,18 @@ impl Forge for GitHub {
     }
 
     async fn create_release(&self, new: &NewRelease) -> Result<Release> {
-        match self.post_release(new).await {
-            // Several drafts may share a tag: the newest one of that kind is the one just made.
-            Err(Error::Unanswered { .. }) => {
-                let found = self
-                    .releases()
-                    .await?
-                    .into_iter()
-                    .find(|r| r.tag == new.tag && r.draft == new.draft);
-                match found {
-                    Some(found) => Ok(found),
-                    None => self.post_release(new).await,
-                }
-            }
-            other => other,
-        }
+        // Several drafts may share a tag: the newest one of that kind is the one just made.
+        let find = || async {
+            Ok(self
+                .releases()
+                .await?
+                .into_iter()
+                .find(|r| r.tag == new.tag && r.draft == new.draft))
+        };
+        found_or_again(self.post_release(new).await, find, || {
+            self.post_release(new)
+        })
+        .await
     }
 
     async fn update_release(&self, release: &Release, patch: &ReleasePatch) -> Result<Release> {
@@ -1042,17 +1037,17 @@ impl Forge for GitHub {
     }
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<Issue> {
-        match self.post_issue(issue).await {
-            // Opened or not: an open issue with its first label and title says which.
-            Err(Error::Unanswered { .. }) if !issue.labels.is_empty() => {
-                let open = self.open_issues_with_label(&issue.labels[0]).await?;
-                match open.into_iter().find(|i| i.title == issue.title) {
-                    Some(found) => Ok(found),
-                    None => self.post_issue(issue).await,
-                }
-            }
-            other => other,
-        }
+        let sent = self.post_issue(issue).await;
+        // Opened or not: an open issue with its first label and title says which. Without a
+        // label nothing tells, and the lost answer is the error.
+        let Some(label) = issue.labels.first() else {
+            return sent;
+        };
+        let find = || async {
+            let open = self.open_issues_with_label(label).await?;
+            Ok(open.into_iter().find(|i| i.title == issue.title))
+        };
+        found_or_again(sent, find, || self.post_issue(issue)).await
     }
 
     async fn comment(&self, issue: &Issue, body: &str) -> Result<()> {

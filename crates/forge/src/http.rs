@@ -105,6 +105,28 @@ pub enum Kind {
     Create,
 }
 
+/// The result of a create, made safe to act on: when its answer was lost
+/// ([`Error::Unanswered`]) the create may or may not have happened, so `find` looks for what it
+/// would have made, and only when that is not there is it sent once more with `again`. Any
+/// other result is returned as it is.
+pub(crate) async fn found_or_again<T, Find, Again>(
+    sent: Result<T, Error>,
+    find: impl FnOnce() -> Find,
+    again: impl FnOnce() -> Again,
+) -> Result<T, Error>
+where
+    Find: Future<Output = Result<Option<T>, Error>>,
+    Again: Future<Output = Result<T, Error>>,
+{
+    match sent {
+        Err(Error::Unanswered { .. }) => match find().await? {
+            Some(found) => Ok(found),
+            None => again().await,
+        },
+        other => other,
+    }
+}
+
 impl Client {
     /// A client for the API at `api` (no trailing slash needed), named `forge` in messages.
     pub fn new(
