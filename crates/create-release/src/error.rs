@@ -26,6 +26,10 @@ pub enum Error {
     TagNotInStream { tag: String, prefix: String },
     #[error("tag prefix {prefix:?} matches no release tags; the repository has version tags with {}", found.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", "))]
     NoTagsInStream { prefix: String, found: Vec<String> },
+    #[error(
+        "{target} contains no release of the stream (the newest, {newest}, is on another branch): its version would count from 0.0.0"
+    )]
+    NoReleaseInHistory { target: String, newest: String },
     #[error("no commits since {tag}: there is nothing to release")]
     NothingToRelease { tag: String },
     #[error("could not read --notes-file {}", path.display())]
@@ -153,6 +157,9 @@ impl Error {
                 "check out the full history: actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`",
             ),
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
+            Self::NoReleaseInHistory { .. } => Some(
+                "release a commit that contains the stream's releases (merge them in), pass --tag, or --first-release if counting from 0.0.0 is meant",
+            ),
             Self::NoTagsInStream { .. } => Some(
                 "set --tag-prefix to one of the prefixes found, or pass --first-release if this stream has never been released",
             ),

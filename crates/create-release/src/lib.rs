@@ -534,6 +534,19 @@ async fn choose_version<F: Forge>(
         .copied()
         .filter(|t| VersionKind::of(&t.version).is_full())
         .max();
+    // A branch cut before the stream's first release would count from 0.0.0.
+    if latest_full.is_none()
+        && !config.first_release
+        && let Some(newest) = stream_tags
+            .iter()
+            .filter(|t| VersionKind::of(&t.version).is_full())
+            .max()
+    {
+        return Err(Error::NoReleaseInHistory {
+            target: config.target.clone(),
+            newest: newest.tag.clone(),
+        });
+    }
     match &config.version {
         VersionChoice::Exact(version) => Ok(version.clone()),
         VersionChoice::Bump(choice) => {

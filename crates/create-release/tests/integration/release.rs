@@ -618,3 +618,29 @@ async fn assert_planned_tags(
         assert_eq!(planned.tag, tag, "{choice:?}");
     }
 }
+
+/// A branch cut before the stream's first release would count from 0.0.0: refused, unless
+/// --first-release says so.
+#[tokio::test]
+async fn a_branch_without_the_streams_releases_is_refused() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.git(&["switch", "-q", "-c", "old"]);
+    repo.git(&["switch", "-q", "-"]);
+    repo.commit("feat: b");
+    repo.tag("v1.0.0");
+    repo.git(&["switch", "-q", "old"]);
+    repo.commit("feat: c");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let err = plan(&forge, &config(&repo, auto()))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&err, Error::NoReleaseInHistory { newest, .. } if newest == "v1.0.0"),
+        "{err}"
+    );
+    let mut meant = config(&repo, auto());
+    meant.first_release = true;
+    assert_eq!(plan(&forge, &meant).await.expect("plan").tag, "v0.1.0");
+}
