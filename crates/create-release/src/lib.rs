@@ -14,7 +14,7 @@
 mod assets;
 mod error;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -211,7 +211,23 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         }
     }
 
-    let version = choose_version(forge, &repo, config, &commit, &stream_tags, &tag_commits).await?;
+    // The commit's history, each commit at its position (newest first): where versions count
+    // from and where the notes start. Read once, and only when something needs it.
+    let history: HashMap<String, usize> = if needs_history {
+        repo.reachable(&commit)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, i))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let history = History {
+        positions: &history,
+        stream_tags: &stream_tags,
+        tag_commits: &tag_commits,
+    };
+    let version = choose_version(forge, &repo, config, &commit, &history).await?;
     let tag = config.stream.tag_name(&version);
     let prerelease = !VersionKind::of(&version).is_full();
 
@@ -248,15 +264,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
             )
         })
     };
-    let (body, called_for) = notes(
-        &repo,
-        config,
-        &version,
-        &tag,
-        &commit,
-        &stream_tags,
-        &tag_commits,
-    )?;
+    let (body, called_for) = notes(&repo, config, &version, &tag, &commit, &history)?;
     if let (VersionChoice::Exact(_), Some(called_for)) = (&config.version, &called_for)
         && VersionKind::of(&version).is_full()
         && version < *called_for
@@ -498,14 +506,26 @@ async fn find_release<F: Forge>(forge: &F, tag: &str) -> Result<Option<Release>,
     Ok(forge.releases().await?.into_iter().find(|r| r.tag == tag))
 }
 
+/// The target commit's history and the stream's tags, as the version and the notes read them.
+struct History<'h> {
+    /// Each commit the target reaches, at its position from the target (0).
+    positions: &'h HashMap<String, usize>,
+    stream_tags: &'h [TaggedVersion],
+    tag_commits: &'h HashMap<&'h str, &'h str>,
+}
+
 async fn choose_version<F: Forge>(
     forge: &F,
     repo: &Repository,
     config: &Config,
     commit: &str,
-    stream_tags: &[TaggedVersion],
-    tag_commits: &HashMap<&str, &str>,
+    history: &History<'_>,
 ) -> Result<Version, Error> {
+    let History {
+        positions,
+        stream_tags,
+        tag_commits,
+    } = *history;
     let at_commit = |kind: fn(VersionKind) -> bool| {
         stream_tags
             .iter()
@@ -520,13 +540,12 @@ async fn choose_version<F: Forge>(
     // Versions count from the newest full release in the commit's own history, as the bump
     // decision does: on a hotfix branch cut from 1.1.0, the next patch is 1.1.1 even when 1.2.0
     // was released since on main.
-    let history: HashSet<String> = repo.reachable(commit)?.into_iter().collect();
     let in_history: Vec<&TaggedVersion> = stream_tags
         .iter()
         .filter(|t| {
             tag_commits
                 .get(t.tag.as_str())
-                .is_some_and(|c| history.contains(*c))
+                .is_some_and(|c| positions.contains_key(*c))
         })
         .collect();
     let latest_full = in_history
@@ -687,9 +706,13 @@ fn notes(
     version: &Version,
     tag: &str,
     commit: &str,
-    stream_tags: &[TaggedVersion],
-    tag_commits: &HashMap<&str, &str>,
+    history: &History<'_>,
 ) -> Result<(String, Option<Version>), Error> {
+    let History {
+        positions: order,
+        stream_tags,
+        tag_commits,
+    } = *history;
     let source = match &config.notes {
         NotesChoice::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| Error::NotesFile {
@@ -701,12 +724,6 @@ fn notes(
         NotesChoice::Changelog(source) => source.clone(),
     };
     let full = VersionKind::of(version).is_full();
-    let order: HashMap<String, usize> = repo
-        .reachable(commit)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, id)| (id, i))
-        .collect();
     // The nearest tag of the right kind in the history of the commit. Pre-releases are found
     // by history alone: `1.0.1-pre.2` comes before `1.0.0-pre.3` when 1.0.0 was released in
     // between, although SemVer ranks it higher.
