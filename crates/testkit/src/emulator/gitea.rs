@@ -26,8 +26,10 @@ use serde_json::{Value, json};
 use super::auth::{Access, Need, Permissions, bearer};
 use super::git::{Commit, GitError, GitRef};
 use super::server::{Shared, download, download_by_name, lock};
-use super::state::{Asset, Issue, Label, Release, State};
-use super::wire::{Incoming, Outcome, Reply, now, paginate, percent_encode};
+use super::state::{Asset, Issue, Label, NewAsset, NewIssue, NewRelease, Release, State};
+use super::wire::{
+    Incoming, Outcome, Reply, now, paginate, percent_encode, str_field, strings, zulu,
+};
 
 pub(crate) const DOCS: &str = "https://docs.gitea.com/api/1.28/";
 
@@ -164,15 +166,6 @@ fn validation(message: &str) -> Reply {
     error(422, message)
 }
 
-fn str_field(body: &Value, key: &str) -> Option<String> {
-    body.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn gitea_date(date: &str) -> String {
-    date.strip_suffix("+00:00")
-        .map_or_else(|| date.to_owned(), |d| format!("{d}Z"))
-}
-
 struct Ctx<'a> {
     shared: &'a Shared,
     req: &'a Incoming,
@@ -276,15 +269,15 @@ impl Ctx<'_> {
     }
 
     fn commit_meta(&self, sha: &str, created: &str) -> Value {
-        json!({ "url": format!("{}/git/commits/{sha}", self.api), "sha": sha, "created": gitea_date(created) })
+        json!({ "url": format!("{}/git/commits/{sha}", self.api), "sha": sha, "created": zulu(created) })
     }
 
     fn commit_json(&self, c: &Commit) -> Value {
-        let person = |name: &str, email: &str, date: &str| json!({ "name": name, "email": email, "date": gitea_date(date) });
+        let person = |name: &str, email: &str, date: &str| json!({ "name": name, "email": email, "date": zulu(date) });
         json!({
             "url": format!("{}/git/commits/{}", self.api, c.sha),
             "sha": c.sha,
-            "created": gitea_date(&c.committer_date),
+            "created": zulu(&c.committer_date),
             "html_url": format!("{}/commit/{}", self.html, c.sha),
             "commit": {
                 "url": format!("{}/git/commits/{}", self.api, c.sha),
@@ -294,7 +287,7 @@ impl Ctx<'_> {
                 "tree": {
                     "url": format!("{}/git/trees/{}", self.api, c.tree),
                     "sha": c.tree,
-                    "created": gitea_date(&c.committer_date)
+                    "created": zulu(&c.committer_date)
                 },
                 "verification": {
                     "verified": false,
@@ -694,28 +687,10 @@ impl Ctx<'_> {
             let message = str_field(&body, "tag_message").unwrap_or_default();
             self.make_tag(&tag, &target, &message)?;
         }
-        let now = now();
-        let id = self.state.id();
-        let release = Release {
-            id,
-            tag_name: tag,
-            target_commitish: target,
-            name: str_field(&body, "name"),
-            body: str_field(&body, "body"),
-            draft,
-            prerelease: body
-                .get("prerelease")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            immutable: false,
-            created_at: now.clone(),
-            published_at: (!draft).then(|| now.clone()),
-            updated_at: now,
-            assets: Vec::new(),
-        };
-        let json = self.release_json(&release);
-        self.state.releases.push(release);
-        Ok(Reply::json(201, json))
+        let release = self
+            .state
+            .add_release(NewRelease::read(&body, tag, target, draft), false);
+        Ok(Reply::json(201, self.release_json(&release)))
     }
 
     /// `GET /repos/{owner}/{repo}`, with what the token may do in `permissions`.
@@ -739,12 +714,7 @@ impl Ctx<'_> {
 
     fn latest_release(&self) -> Outcome {
         self.need(Need::Contents(Access::Read))?;
-        let r = self
-            .state
-            .releases_newest_first()
-            .into_iter()
-            .find(|r| !r.draft && !r.prerelease)
-            .ok_or_else(not_found)?;
+        let r = self.state.latest_published().ok_or_else(not_found)?;
         Ok(Reply::json(200, self.release_json(r)))
     }
 
@@ -806,17 +776,14 @@ impl Ctx<'_> {
         }
         r.updated_at = now();
         let json = self.release_json(&r);
-        if let Some(slot) = self.state.release_mut(id) {
-            *slot = r;
-        }
+        self.state.put_release(r);
         Ok(Reply::json(200, json))
     }
 
     fn delete_release(&mut self, id: u64) -> Outcome {
         self.need(Need::Contents(Access::Write))?;
         self.release(id)?;
-        self.state.releases.retain(|x| x.id != id);
-        self.state.assets.retain(|a| a.release_id != id);
+        self.state.remove_release(id);
         Ok(Reply::empty(204))
     }
 
@@ -875,26 +842,15 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        let now = now();
-        let asset_id = self.state.id();
-        let asset = Asset {
-            id: asset_id,
+        let new = NewAsset {
             release_id: id,
             name,
             label: None,
             content_type: detected,
-            uuid: uuid(asset_id, &bytes),
             bytes,
-            download_count: 0,
-            created_at: now.clone(),
-            updated_at: now,
         };
-        let json = self.asset_json(&asset);
-        self.state.assets.push(asset);
-        if let Some(r) = self.state.release_mut(id) {
-            r.assets.push(asset_id);
-        }
-        Ok(Reply::json(201, json))
+        let asset = self.state.add_asset(new, uuid);
+        Ok(Reply::json(201, self.asset_json(&asset)))
     }
 
     fn asset(&self, release: u64, id: u64) -> Result<Asset, Reply> {
@@ -920,52 +876,31 @@ impl Ctx<'_> {
         }
         asset.updated_at = now();
         let json = self.asset_json(&asset);
-        if let Some(slot) = self.state.assets.iter_mut().find(|a| a.id == id) {
-            *slot = asset;
-        }
+        self.state.put_asset(asset);
         Ok(Reply::json(201, json))
     }
 
     fn delete_asset(&mut self, release: u64, id: u64) -> Outcome {
         self.need(Need::Contents(Access::Write))?;
         self.asset(release, id)?;
-        self.state.assets.retain(|a| a.id != id);
-        if let Some(r) = self.state.release_mut(release) {
-            r.assets.retain(|a| *a != id);
-        }
+        self.state.remove_asset(id);
         Ok(Reply::empty(204))
     }
 
     // ---- issues ------------------------------------------------------------------------------
 
     fn issue(&self, number: u64) -> Result<Issue, Reply> {
-        self.state
-            .issues
-            .iter()
-            .find(|i| i.number == number)
-            .cloned()
-            .ok_or_else(not_found)
+        self.state.issue(number).cloned().ok_or_else(not_found)
     }
 
     fn list_issues(&self) -> Outcome {
         self.need(Need::Issues(Access::Read))?;
-        let state = self.req.param("state").unwrap_or("open");
         let kind = self.req.param("type");
-        let wanted: Vec<&str> = self
-            .req
-            .param("labels")
-            .map(|l| {
-                l.split(',')
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut issues: Vec<&Issue> = self
+        let wanted = self.req.list("labels");
+        let items = self
             .state
-            .issues
-            .iter()
-            .filter(|i| state == "all" || i.state == state)
+            .issues_newest_first(self.req.param("state").unwrap_or("open"))
+            .into_iter()
             .filter(|i| match kind {
                 Some("issues") => !i.pull_request,
                 Some("pulls") => i.pull_request,
@@ -973,9 +908,8 @@ impl Ctx<'_> {
             })
             // Gitea's `labels` filter wants any of the labels listed.
             .filter(|i| wanted.is_empty() || wanted.iter().any(|w| i.labels.iter().any(|l| l == w)))
+            .map(|i| self.issue_json(i))
             .collect();
-        issues.sort_by_key(|i| std::cmp::Reverse(i.number));
-        let items = issues.into_iter().map(|i| self.issue_json(i)).collect();
         Ok(self.page(items))
     }
 
@@ -992,40 +926,20 @@ impl Ctx<'_> {
             .map(|ids| {
                 ids.iter()
                     .filter_map(Value::as_u64)
-                    .filter_map(|id| self.state.labels.iter().find(|l| l.id == id))
+                    .filter_map(|id| self.state.label_by_id(id))
                     .map(|l| l.name.clone())
                     .collect()
             })
             .unwrap_or_default();
-        let assignees = body
-            .get("assignees")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let closed = body.get("closed").and_then(Value::as_bool).unwrap_or(false);
-        let (id, number, now) = (self.state.id(), self.state.number(), now());
-        let issue = Issue {
-            id,
-            number,
+        let issue = self.state.add_issue(NewIssue {
             title,
             body: str_field(&body, "body"),
-            state: if closed { "closed" } else { "open" }.to_owned(),
-            state_reason: None,
             labels,
-            assignees,
+            assignees: strings(body.get("assignees")),
+            closed: body.get("closed").and_then(Value::as_bool).unwrap_or(false),
             pull_request: false,
-            comments: 0,
-            created_at: now.clone(),
-            closed_at: closed.then(|| now.clone()),
-            updated_at: now,
-        };
-        let json = self.issue_json(&issue);
-        self.state.issues.push(issue);
-        Ok(Reply::json(201, json))
+        });
+        Ok(Reply::json(201, self.issue_json(&issue)))
     }
 
     fn get_issue(&self, number: u64) -> Outcome {
@@ -1051,17 +965,12 @@ impl Ctx<'_> {
             }
             issue.state = state;
         }
-        if let Some(assignees) = body.get("assignees").and_then(Value::as_array) {
-            issue.assignees = assignees
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
+        if body.get("assignees").is_some_and(Value::is_array) {
+            issue.assignees = strings(body.get("assignees"));
         }
         issue.updated_at = now();
         let json = self.issue_json(&issue);
-        if let Some(slot) = self.state.issue_mut(number) {
-            *slot = issue;
-        }
+        self.state.put_issue(issue);
         Ok(Reply::json(201, json))
     }
 
@@ -1076,9 +985,7 @@ impl Ctx<'_> {
             .unwrap_or_default();
         for item in requested {
             let label = match &item {
-                Value::Number(n) => n
-                    .as_u64()
-                    .and_then(|id| self.state.labels.iter().find(|l| l.id == id)),
+                Value::Number(n) => n.as_u64().and_then(|id| self.state.label_by_id(id)),
                 Value::String(name) => self.state.labels.iter().find(|l| &l.name == name),
                 _ => None,
             };
@@ -1095,9 +1002,7 @@ impl Ctx<'_> {
             .filter_map(|n| self.state.label_named(n))
             .map(|l| self.label_json(l))
             .collect();
-        if let Some(slot) = self.state.issue_mut(number) {
-            *slot = issue;
-        }
+        self.state.put_issue(issue);
         Ok(Reply::json(200, Value::Array(labels)))
     }
 
@@ -1106,9 +1011,7 @@ impl Ctx<'_> {
         self.issue(number)?;
         let items: Vec<Value> = self
             .state
-            .comments
-            .iter()
-            .filter(|c| c.issue_number == number)
+            .comments_on(number)
             .map(|c| self.comment_json(c))
             .collect();
         Ok(Reply::json(200, Value::Array(items)))
@@ -1119,20 +1022,8 @@ impl Ctx<'_> {
         let body = self.body()?;
         self.issue(number)?;
         let text = str_field(&body, "body").ok_or_else(|| validation("[Body]: Required"))?;
-        let (id, now) = (self.state.id(), now());
-        let comment = super::state::Comment {
-            id,
-            issue_number: number,
-            body: text,
-            created_at: now.clone(),
-        };
-        let json = self.comment_json(&comment);
-        self.state.comments.push(comment);
-        if let Some(issue) = self.state.issue_mut(number) {
-            issue.comments += 1;
-            issue.updated_at = now;
-        }
-        Ok(Reply::json(201, json))
+        let comment = self.state.add_comment(number, text);
+        Ok(Reply::json(201, self.comment_json(&comment)))
     }
 
     fn list_labels(&self) -> Outcome {
@@ -1156,16 +1047,10 @@ impl Ctx<'_> {
             .map(|c| c.trim_start_matches('#').to_ascii_lowercase())
             .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| validation("[Color]: Invalid color"))?;
-        let id = self.state.id();
-        let label = Label {
-            id,
-            name,
-            color,
-            description: str_field(&body, "description"),
-        };
-        let json = self.label_json(&label);
-        self.state.labels.push(label);
-        Ok(Reply::json(201, json))
+        let label = self
+            .state
+            .add_label(&name, &color, str_field(&body, "description"));
+        Ok(Reply::json(201, self.label_json(&label)))
     }
 }
 

@@ -20,8 +20,10 @@ use serde_json::{Value, json};
 use super::auth::{Access, Need, Permissions, bearer};
 use super::git::{Commit, GitError, GitRef};
 use super::server::{Shared, download, download_by_name, lock};
-use super::state::{Asset, Issue, Label, Release, State};
-use super::wire::{Incoming, Outcome, Reply, now, now_secs, paginate, percent_encode};
+use super::state::{Asset, Issue, Label, NewAsset, NewIssue, NewRelease, Release, State};
+use super::wire::{
+    Incoming, Outcome, Reply, now, now_secs, paginate, percent_encode, str_field, strings, zulu,
+};
 
 const DOCS: &str = "https://docs.github.com/rest";
 
@@ -159,16 +161,6 @@ fn unprocessable(message: &str) -> Reply {
         422,
         json!({ "message": message, "documentation_url": DOCS, "status": "422" }),
     )
-}
-
-/// `+00:00` as GitHub writes it, `Z`.
-fn github_date(date: &str) -> String {
-    date.strip_suffix("+00:00")
-        .map_or_else(|| date.to_owned(), |d| format!("{d}Z"))
-}
-
-fn str_field(body: &Value, key: &str) -> Option<String> {
-    body.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 struct Ctx<'a> {
@@ -447,7 +439,7 @@ impl Ctx<'_> {
     }
 
     fn commit_json(&self, c: &Commit) -> Value {
-        let person = |name: &str, email: &str, date: &str| json!({ "name": name, "email": email, "date": github_date(date) });
+        let person = |name: &str, email: &str, date: &str| json!({ "name": name, "email": email, "date": zulu(date) });
         json!({
             "sha": c.sha,
             "node_id": format!("C_{}", c.sha),
@@ -1062,38 +1054,17 @@ impl Ctx<'_> {
         if !draft {
             self.ensure_tag(&tag, &target)?;
         }
-        let now = now();
-        let id = self.state.id();
-        let release = Release {
-            id,
-            tag_name: tag,
-            target_commitish: target,
-            name: str_field(&body, "name"),
-            body: str_field(&body, "body"),
-            draft,
-            prerelease: body
-                .get("prerelease")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            immutable: self.shared.config.immutable_releases && !draft,
-            created_at: now.clone(),
-            published_at: (!draft).then(|| now.clone()),
-            updated_at: now,
-            assets: Vec::new(),
-        };
-        let json = self.release_json(&release);
-        self.state.releases.push(release);
-        Ok(Reply::json(201, json).with_header("location", format!("{}/releases/{id}", self.api)))
+        let immutable = self.shared.config.immutable_releases && !draft;
+        let release = self
+            .state
+            .add_release(NewRelease::read(&body, tag, target, draft), immutable);
+        let location = format!("{}/releases/{}", self.api, release.id);
+        Ok(Reply::json(201, self.release_json(&release)).with_header("location", location))
     }
 
     fn latest_release(&self) -> Outcome {
         self.need(Need::Contents(Access::Read))?;
-        let r = self
-            .state
-            .releases_newest_first()
-            .into_iter()
-            .find(|r| !r.draft && !r.prerelease)
-            .ok_or_else(not_found)?;
+        let r = self.state.latest_published().ok_or_else(not_found)?;
         Ok(Reply::json(200, self.release_json(r)))
     }
 
@@ -1159,17 +1130,14 @@ impl Ctx<'_> {
         }
         r.updated_at = now();
         let json = self.release_json(&r);
-        if let Some(slot) = self.state.release_mut(id) {
-            *slot = r;
-        }
+        self.state.put_release(r);
         Ok(Reply::json(200, json))
     }
 
     fn delete_release(&mut self, id: u64) -> Outcome {
         self.need(Need::Contents(Access::Write))?;
-        let r = self.release(id)?;
-        self.state.releases.retain(|x| x.id != id);
-        self.state.assets.retain(|a| a.release_id != r.id);
+        self.release(id)?;
+        self.state.remove_release(id);
         Ok(Reply::empty(204))
     }
 
@@ -1208,26 +1176,18 @@ impl Ctx<'_> {
         if self.state.release_assets(id).iter().any(|a| a.name == name) {
             return Err(validation("ReleaseAsset", "already_exists", "name"));
         }
-        let now = now();
-        let asset_id = self.state.id();
-        let asset = Asset {
-            id: asset_id,
+        let new = NewAsset {
             release_id: id,
             name,
             label: self.req.param("label").map(str::to_owned),
             content_type,
             bytes: self.req.body.to_vec(),
-            uuid: format!("{:032x}", u128::from(asset_id) * 0x9E37_79B9_7F4A_7C15),
-            download_count: 0,
-            created_at: now.clone(),
-            updated_at: now,
         };
-        let json = self.asset_json(&asset, &r);
-        self.state.assets.push(asset);
-        if let Some(release) = self.state.release_mut(id) {
-            release.assets.push(asset_id);
-        }
-        Ok(Reply::json(201, json))
+        // GitHub has no UUID; the store keeps one for every asset.
+        let asset = self.state.add_asset(new, |id, _| {
+            format!("{:032x}", u128::from(id) * 0x9E37_79B9_7F4A_7C15)
+        });
+        Ok(Reply::json(201, self.asset_json(&asset, &r)))
     }
 
     fn asset(&self, id: u64) -> Result<(Asset, Release), Reply> {
@@ -1278,9 +1238,7 @@ impl Ctx<'_> {
         }
         asset.updated_at = now();
         let json = self.asset_json(&asset, &release);
-        if let Some(slot) = self.state.assets.iter_mut().find(|a| a.id == id) {
-            *slot = asset;
-        }
+        self.state.put_asset(asset);
         Ok(Reply::json(200, json))
     }
 
@@ -1292,22 +1250,14 @@ impl Ctx<'_> {
                 "Cannot delete assets of an immutable release.",
             ));
         }
-        self.state.assets.retain(|a| a.id != id);
-        if let Some(r) = self.state.release_mut(release.id) {
-            r.assets.retain(|a| *a != id);
-        }
+        self.state.remove_asset(id);
         Ok(Reply::empty(204))
     }
 
     // ---- issues ------------------------------------------------------------------------------
 
     fn issue(&self, number: u64) -> Result<Issue, Reply> {
-        self.state
-            .issues
-            .iter()
-            .find(|i| i.number == number)
-            .cloned()
-            .ok_or_else(not_found)
+        self.state.issue(number).cloned().ok_or_else(not_found)
     }
 
     /// Label names from `labels`, which GitHub takes as names or `{ "name": … }` objects.
@@ -1327,31 +1277,19 @@ impl Ctx<'_> {
 
     fn list_issues(&self) -> Outcome {
         self.need(Need::Issues(Access::Read))?;
-        let state = self.req.param("state").unwrap_or("open");
-        let wanted: Vec<&str> = self
-            .req
-            .param("labels")
-            .map(|l| {
-                l.split(',')
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut issues: Vec<&Issue> = self
+        let wanted = self.req.list("labels");
+        let items = self
             .state
-            .issues
-            .iter()
-            .filter(|i| state == "all" || i.state == state)
+            .issues_newest_first(self.req.param("state").unwrap_or("open"))
+            .into_iter()
             // GitHub's `labels` filter wants every label listed.
             .filter(|i| {
                 wanted
                     .iter()
                     .all(|w| i.labels.iter().any(|l| l.eq_ignore_ascii_case(w)))
             })
+            .map(|i| self.issue_json(i))
             .collect();
-        issues.sort_by_key(|i| std::cmp::Reverse(i.number));
-        let items = issues.into_iter().map(|i| self.issue_json(i)).collect();
         Ok(self.page(items, "/issues"))
     }
 
@@ -1372,34 +1310,15 @@ impl Ctx<'_> {
             .iter()
             .map(|l| self.state.ensure_label(l))
             .collect();
-        let assignees = body
-            .get("assignees")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (id, number, now) = (self.state.id(), self.state.number(), now());
-        let issue = Issue {
-            id,
-            number,
+        let issue = self.state.add_issue(NewIssue {
             title,
             body: str_field(&body, "body"),
-            state: "open".to_owned(),
-            state_reason: None,
             labels,
-            assignees,
-            pull_request: false,
-            comments: 0,
-            created_at: now.clone(),
-            updated_at: now,
-            closed_at: None,
-        };
-        let json = self.issue_json(&issue);
-        self.state.issues.push(issue);
-        Ok(Reply::json(201, json).with_header("location", format!("{}/issues/{number}", self.api)))
+            assignees: strings(body.get("assignees")),
+            ..NewIssue::default()
+        });
+        let location = format!("{}/issues/{}", self.api, issue.number);
+        Ok(Reply::json(201, self.issue_json(&issue)).with_header("location", location))
     }
 
     fn get_issue(&self, number: u64) -> Outcome {
@@ -1435,17 +1354,12 @@ impl Ctx<'_> {
         if let Some(labels) = Self::label_names(body.get("labels")) {
             issue.labels = labels.iter().map(|l| self.state.ensure_label(l)).collect();
         }
-        if let Some(assignees) = body.get("assignees").and_then(Value::as_array) {
-            issue.assignees = assignees
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
+        if body.get("assignees").is_some_and(Value::is_array) {
+            issue.assignees = strings(body.get("assignees"));
         }
         issue.updated_at = now();
         let json = self.issue_json(&issue);
-        if let Some(slot) = self.state.issue_mut(number) {
-            *slot = issue;
-        }
+        self.state.put_issue(issue);
         Ok(Reply::json(200, json))
     }
 
@@ -1469,9 +1383,7 @@ impl Ctx<'_> {
         self.issue(number)?;
         let items = self
             .state
-            .comments
-            .iter()
-            .filter(|c| c.issue_number == number)
+            .comments_on(number)
             .map(|c| self.comment_json(c))
             .collect();
         Ok(self.page(items, &format!("/issues/{number}/comments")))
@@ -1483,21 +1395,9 @@ impl Ctx<'_> {
         self.issue(number)?;
         let text = str_field(&body, "body")
             .ok_or_else(|| validation("IssueComment", "missing_field", "body"))?;
-        let (id, now) = (self.state.id(), now());
-        let comment = super::state::Comment {
-            id,
-            issue_number: number,
-            body: text,
-            created_at: now.clone(),
-        };
-        let json = self.comment_json(&comment);
-        self.state.comments.push(comment);
-        if let Some(issue) = self.state.issue_mut(number) {
-            issue.comments += 1;
-            issue.updated_at = now;
-        }
-        Ok(Reply::json(201, json)
-            .with_header("location", format!("{}/issues/comments/{id}", self.api)))
+        let comment = self.state.add_comment(number, text);
+        let location = format!("{}/issues/comments/{}", self.api, comment.id);
+        Ok(Reply::json(201, self.comment_json(&comment)).with_header("location", location))
     }
 
     fn list_labels(&self) -> Outcome {
@@ -1520,19 +1420,11 @@ impl Ctx<'_> {
         if self.state.label_named(&name).is_some() {
             return Err(validation("Label", "already_exists", "name"));
         }
-        let id = self.state.id();
-        let label = Label {
-            id,
-            name,
-            color: str_field(&body, "color").map_or_else(
-                || "ededed".to_owned(),
-                |c| c.trim_start_matches('#').to_owned(),
-            ),
-            description: str_field(&body, "description"),
-        };
-        let json = self.label_json(&label);
-        self.state.labels.push(label);
-        Ok(Reply::json(201, json))
+        let color = str_field(&body, "color").unwrap_or_else(|| "ededed".to_owned());
+        let label = self
+            .state
+            .add_label(&name, &color, str_field(&body, "description"));
+        Ok(Reply::json(201, self.label_json(&label)))
     }
 }
 

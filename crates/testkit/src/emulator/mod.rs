@@ -286,9 +286,7 @@ impl Emulator {
     /// The comments on issue `number`, oldest first.
     pub fn comments(&self, number: u64) -> Vec<Comment> {
         lock(&self.shared.state)
-            .comments
-            .iter()
-            .filter(|c| c.issue_number == number)
+            .comments_on(number)
             .cloned()
             .collect()
     }
@@ -300,17 +298,10 @@ impl Emulator {
     /// Creates label `name` (a no-op when it exists) and returns its id.
     pub fn add_label(&self, name: &str, color: &str) -> u64 {
         let mut state = lock(&self.shared.state);
-        if let Some(label) = state.label_named(name) {
-            return label.id;
+        match state.label_named(name) {
+            Some(label) => label.id,
+            None => state.add_label(name, color, None).id,
         }
-        let id = state.id();
-        state.labels.push(Label {
-            id,
-            name: name.to_owned(),
-            color: color.trim_start_matches('#').to_owned(),
-            description: None,
-        });
-        id
     }
 
     /// Adds a pull request, which the issues endpoints list with a `pull_request` key, and
@@ -327,23 +318,13 @@ impl Emulator {
     fn seed_issue(&self, title: &str, labels: &[&str], pull_request: bool) -> u64 {
         let mut state = lock(&self.shared.state);
         let labels = labels.iter().map(|l| state.ensure_label(l)).collect();
-        let (id, number, now) = (state.id(), state.number(), wire::now());
-        state.issues.push(Issue {
-            id,
-            number,
+        let new = state::NewIssue {
             title: title.to_owned(),
-            body: None,
-            state: "open".to_owned(),
-            state_reason: None,
             labels,
-            assignees: Vec::new(),
             pull_request,
-            comments: 0,
-            created_at: now.clone(),
-            updated_at: now,
-            closed_at: None,
-        });
-        number
+            ..state::NewIssue::default()
+        };
+        state.add_issue(new).number
     }
 
     /// Adds a commit status for `sha` (`state`: pending, success, failure or error).

@@ -4,7 +4,10 @@
 //! Ids come from one counter per kind, starting high enough that an id is never mistaken for an
 //! issue number or a page number in a test.
 
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use super::wire::str_field;
 
 /// A release, draft or published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +115,53 @@ pub struct CheckRun {
     pub completed_at: Option<String>,
 }
 
+/// What a request gives for a new release; the store adds ids and dates.
+pub(crate) struct NewRelease {
+    pub tag_name: String,
+    pub target_commitish: String,
+    pub name: Option<String>,
+    pub body: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+}
+
+impl NewRelease {
+    /// `name`, `body` and `prerelease` from a create request's JSON, which both forges read alike.
+    pub fn read(json: &Value, tag_name: String, target_commitish: String, draft: bool) -> Self {
+        Self {
+            tag_name,
+            target_commitish,
+            name: str_field(json, "name"),
+            body: str_field(json, "body"),
+            draft,
+            prerelease: json
+                .get("prerelease")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// What an upload gives for a new asset.
+pub(crate) struct NewAsset {
+    pub release_id: u64,
+    pub name: String,
+    pub label: Option<String>,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a request (or a test's seed) gives for a new issue.
+#[derive(Default)]
+pub(crate) struct NewIssue {
+    pub title: String,
+    pub body: Option<String>,
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+    pub closed: bool,
+    pub pull_request: bool,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub releases: Vec<Release>,
@@ -171,17 +221,173 @@ impl State {
 
     /// The label `name`, created with GitHub's default colour when missing.
     pub fn ensure_label(&mut self, name: &str) -> String {
-        if let Some(label) = self.label_named(name) {
-            return label.name.clone();
+        match self.label_named(name) {
+            Some(label) => label.name.clone(),
+            None => self.add_label(name, "ededed", None).name,
         }
-        let id = self.id();
-        self.labels.push(Label {
-            id,
+    }
+
+    pub fn label_by_id(&self, id: u64) -> Option<&Label> {
+        self.labels.iter().find(|l| l.id == id)
+    }
+
+    /// A new label; `color` may start with `#`.
+    pub fn add_label(&mut self, name: &str, color: &str, description: Option<String>) -> Label {
+        let label = Label {
+            id: self.id(),
             name: name.to_owned(),
-            color: "ededed".to_owned(),
-            description: None,
-        });
-        name.to_owned()
+            color: color.trim_start_matches('#').to_owned(),
+            description,
+        };
+        self.labels.push(label.clone());
+        label
+    }
+
+    /// The newest published release that is not a pre-release: both forges' "latest".
+    pub fn latest_published(&self) -> Option<&Release> {
+        self.releases_newest_first()
+            .into_iter()
+            .find(|r| !r.draft && !r.prerelease)
+    }
+
+    /// A new release, published now unless a draft.
+    pub fn add_release(&mut self, new: NewRelease, immutable: bool) -> Release {
+        let now = super::wire::now();
+        let release = Release {
+            id: self.id(),
+            tag_name: new.tag_name,
+            target_commitish: new.target_commitish,
+            name: new.name,
+            body: new.body,
+            draft: new.draft,
+            prerelease: new.prerelease,
+            immutable,
+            created_at: now.clone(),
+            published_at: (!new.draft).then(|| now.clone()),
+            updated_at: now,
+            assets: Vec::new(),
+        };
+        self.releases.push(release.clone());
+        release
+    }
+
+    /// Stores `release` in place of the one with its id.
+    pub fn put_release(&mut self, release: Release) {
+        if let Some(slot) = self.release_mut(release.id) {
+            *slot = release;
+        }
+    }
+
+    /// Removes a release and its assets.
+    pub fn remove_release(&mut self, id: u64) {
+        self.releases.retain(|r| r.id != id);
+        self.assets.retain(|a| a.release_id != id);
+    }
+
+    /// A new asset, last on its release; `uuid` names it from its id and bytes.
+    pub fn add_asset(&mut self, new: NewAsset, uuid: fn(u64, &[u8]) -> String) -> Asset {
+        let now = super::wire::now();
+        let id = self.id();
+        let asset = Asset {
+            id,
+            release_id: new.release_id,
+            name: new.name,
+            label: new.label,
+            content_type: new.content_type,
+            uuid: uuid(id, &new.bytes),
+            bytes: new.bytes,
+            download_count: 0,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        if let Some(release) = self.release_mut(new.release_id) {
+            release.assets.push(id);
+        }
+        self.assets.push(asset.clone());
+        asset
+    }
+
+    /// Stores `asset` in place of the one with its id.
+    pub fn put_asset(&mut self, asset: Asset) {
+        if let Some(slot) = self.assets.iter_mut().find(|a| a.id == asset.id) {
+            *slot = asset;
+        }
+    }
+
+    /// Removes an asset from its release and from the store.
+    pub fn remove_asset(&mut self, id: u64) {
+        self.assets.retain(|a| a.id != id);
+        for release in &mut self.releases {
+            release.assets.retain(|a| *a != id);
+        }
+    }
+
+    pub fn issue(&self, number: u64) -> Option<&Issue> {
+        self.issues.iter().find(|i| i.number == number)
+    }
+
+    /// A new issue (or pull request) with the next number, opened now.
+    pub fn add_issue(&mut self, new: NewIssue) -> Issue {
+        let (id, number, now) = (self.id(), self.number(), super::wire::now());
+        let issue = Issue {
+            id,
+            number,
+            title: new.title,
+            body: new.body,
+            state: if new.closed { "closed" } else { "open" }.to_owned(),
+            state_reason: None,
+            labels: new.labels,
+            assignees: new.assignees,
+            pull_request: new.pull_request,
+            comments: 0,
+            created_at: now.clone(),
+            closed_at: new.closed.then(|| now.clone()),
+            updated_at: now,
+        };
+        self.issues.push(issue.clone());
+        issue
+    }
+
+    /// Stores `issue` in place of the one with its number.
+    pub fn put_issue(&mut self, issue: Issue) {
+        if let Some(slot) = self.issue_mut(issue.number) {
+            *slot = issue;
+        }
+    }
+
+    /// Issues in `state` (`open`, `closed` or `all`), newest first.
+    pub fn issues_newest_first(&self, state: &str) -> Vec<&Issue> {
+        let mut issues: Vec<&Issue> = self
+            .issues
+            .iter()
+            .filter(|i| state == "all" || i.state == state)
+            .collect();
+        issues.sort_by_key(|i| std::cmp::Reverse(i.number));
+        issues
+    }
+
+    /// The comments on issue `number`, oldest first.
+    pub fn comments_on(&self, number: u64) -> impl Iterator<Item = &Comment> {
+        self.comments
+            .iter()
+            .filter(move |c| c.issue_number == number)
+    }
+
+    /// A new comment on issue `number`, which counts it.
+    pub fn add_comment(&mut self, number: u64, body: String) -> Comment {
+        let (id, now) = (self.id(), super::wire::now());
+        let comment = Comment {
+            id,
+            issue_number: number,
+            body,
+            created_at: now.clone(),
+        };
+        self.comments.push(comment.clone());
+        if let Some(issue) = self.issue_mut(number) {
+            issue.comments += 1;
+            issue.updated_at = now;
+        }
+        comment
     }
 
     /// Releases newest first, as both forges list them.

@@ -36,6 +36,18 @@ impl Incoming {
             .unwrap_or(default)
     }
 
+    /// A comma-separated parameter's items (`labels=a,b`), empty when absent.
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        self.param(name)
+            .map(|l| {
+                l.split(',')
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -277,6 +289,29 @@ pub(crate) fn iso8601(secs: i64) -> String {
 
 pub(crate) fn now() -> String {
     iso8601(now_secs())
+}
+
+/// A git date (`…+00:00`) as both forges write UTC, `…Z`.
+pub(crate) fn zulu(date: &str) -> String {
+    date.strip_suffix("+00:00")
+        .map_or_else(|| date.to_owned(), |d| format!("{d}Z"))
+}
+
+/// A JSON body's string field.
+pub(crate) fn str_field(body: &Value, key: &str) -> Option<String> {
+    body.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A JSON array's strings (assignees), empty when absent.
+pub(crate) fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
