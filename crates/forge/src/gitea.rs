@@ -15,7 +15,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Client, Kind, found_or_again, segment};
+use crate::http::{Client, Kind, ensure_labels, found_or_again, segment};
 use crate::{
     Asset, AssetUpload, AttachmentLimits, CheckState, CommitChecks, Error, Forge, Issue, Label,
     NewIssue, NewRelease, NewTag, Preflight, Release, ReleasePatch, Result, Tag,
@@ -90,6 +90,17 @@ struct IssueDto {
     html_url: String,
     #[serde(default)]
     pull_request: Option<serde_json::Value>,
+}
+
+impl From<IssueDto> for Issue {
+    fn from(dto: IssueDto) -> Self {
+        Self {
+            number: dto.number,
+            title: dto.title,
+            labels: dto.labels.into_iter().map(|l| l.name).collect(),
+            url: dto.html_url,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -293,6 +304,20 @@ impl Gitea {
         Ok(self.releases().await?.into_iter().find(|r| r.tag == tag))
     }
 
+    async fn post_issue(&self, issue: &NewIssue, label_ids: &[u64]) -> Result<Issue> {
+        let body = json!({
+            "title": issue.title,
+            "body": issue.body,
+            "labels": label_ids,
+            "assignees": issue.assignees,
+        });
+        let what = format!("open the issue {:?}", issue.title);
+        let created: IssueDto = self
+            .send_json(Method::POST, Kind::Create, &what, "issues", &body)
+            .await?;
+        Ok(created.into())
+    }
+
     async fn label_ids(&self, names: &[String]) -> Result<Vec<u64>> {
         let labels: Vec<LabelDto> = self.all("list labels", "labels").await?;
         Ok(names
@@ -469,40 +494,30 @@ impl Forge for Gitea {
     }
 
     async fn ensure_labels(&self, labels: &[Label]) -> Result<()> {
-        let existing: Vec<LabelDto> = self.all("list labels", "labels").await?;
-        for label in labels {
-            if existing.iter().any(|l| l.name == label.name) {
-                continue;
-            }
+        let names = async || {
+            let labels: Vec<LabelDto> = self.all("list labels", "labels").await?;
+            Ok(labels.into_iter().map(|l| l.name).collect())
+        };
+        let create = async |label: &Label| {
             let body = json!({
                 "name": label.name,
                 "color": format!("#{}", label.color.trim_start_matches('#')),
                 "description": label.description,
             });
             let what = format!("create the label {}", label.name);
-            match self
-                .send_json::<LabelDto>(Method::POST, Kind::Create, &what, "labels", &body)
+            self.send_json::<LabelDto>(Method::POST, Kind::Create, &what, "labels", &body)
                 .await
-            {
-                Ok(_) => {}
-                Err(
-                    Error::Unanswered { .. }
-                    | Error::Http {
-                        status: 409 | 422, ..
-                    },
-                ) => {
-                    let now: Vec<LabelDto> = self.all("list labels", "labels").await?;
-                    if !now.iter().any(|l| l.name == label.name) {
-                        return Err(Error::NotFound {
-                            forge: self.describe(),
-                            what: format!("the label {} after creating it", label.name),
-                        });
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+                .map(drop)
+        };
+        ensure_labels(
+            self.describe(),
+            labels,
+            |a, b| a == b,
+            &[409, 422],
+            names,
+            create,
+        )
+        .await
     }
 
     async fn open_issues_with_label(&self, label: &str) -> Result<Vec<Issue>> {
@@ -515,33 +530,24 @@ impl Forge for Gitea {
                     .as_ref()
                     .is_none_or(serde_json::Value::is_null)
             })
-            .filter(|i| i.labels.iter().any(|l| l.name == label))
-            .map(|i| Issue {
-                number: i.number,
-                title: i.title,
-                labels: i.labels.into_iter().map(|l| l.name).collect(),
-                url: i.html_url,
-            })
+            .map(Issue::from)
+            .filter(|i| i.labels.iter().any(|l| l == label))
             .collect())
     }
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<Issue> {
-        let body = json!({
-            "title": issue.title,
-            "body": issue.body,
-            "labels": self.label_ids(&issue.labels).await?,
-            "assignees": issue.assignees,
-        });
-        let what = format!("open the issue {:?}", issue.title);
-        let created: IssueDto = self
-            .send_json(Method::POST, Kind::Create, &what, "issues", &body)
-            .await?;
-        Ok(Issue {
-            number: created.number,
-            title: created.title,
-            labels: created.labels.into_iter().map(|l| l.name).collect(),
-            url: created.html_url,
-        })
+        let labels = self.label_ids(&issue.labels).await?;
+        let sent = self.post_issue(issue, &labels).await;
+        // Opened or not: an open issue with its first label and title says which. Without a
+        // label nothing tells, and the lost answer is the error.
+        let Some(label) = issue.labels.first() else {
+            return sent;
+        };
+        let find = || async {
+            let open = self.open_issues_with_label(label).await?;
+            Ok(open.into_iter().find(|i| i.title == issue.title))
+        };
+        found_or_again(sent, find, || self.post_issue(issue, &labels)).await
     }
 
     async fn comment(&self, issue: &Issue, body: &str) -> Result<()> {

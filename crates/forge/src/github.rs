@@ -36,7 +36,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::Permission;
-use crate::http::{Client, Kind, Policy, Scheme, Token, found_or_again, segment};
+use crate::http::{Client, Kind, Policy, Scheme, Token, ensure_labels, found_or_again, segment};
 use crate::{
     Asset, AssetUpload, CheckState, CommitChecks, Error, Forge, Issue, Label, MakeLatest, NewIssue,
     NewRelease, NewTag, Preflight, Release, ReleasePatch, Result, Tag,
@@ -971,51 +971,33 @@ impl Forge for GitHub {
     }
 
     async fn ensure_labels(&self, labels: &[Label]) -> Result<()> {
-        let existing: Vec<LabelDto> = self
-            .all("list labels", "labels", Permission::IssuesRead)
-            .await?;
-        for label in labels {
-            // GitHub's label names are unique regardless of case.
-            let known = |list: &[LabelDto]| {
-                list.iter()
-                    .any(|l| l.name.eq_ignore_ascii_case(&label.name))
-            };
-            if known(&existing) {
-                continue;
-            }
+        let names = async || {
+            let labels: Vec<LabelDto> = self
+                .all("list labels", "labels", Permission::IssuesRead)
+                .await?;
+            Ok(labels.into_iter().map(|l| l.name).collect())
+        };
+        let create = async |label: &Label| {
             let body = json!({
                 "name": label.name,
                 "color": label.color.trim_start_matches('#'),
                 "description": label.description,
             });
             let what = format!("create the label {}", label.name);
-            match self
-                .send_json::<LabelDto>(
-                    Method::POST,
-                    Kind::Create,
-                    &what,
-                    "labels",
-                    &body,
-                    Permission::IssuesWrite,
-                )
-                .await
-            {
-                Ok(_) => {}
-                Err(Error::Unanswered { .. } | Error::Http { status: 422, .. }) => {
-                    let now: Vec<LabelDto> = self
-                        .all("list labels", "labels", Permission::IssuesRead)
-                        .await?;
-                    if !known(&now) {
-                        return Err(Error::NotFound {
-                            forge: self.describe(),
-                            what: format!("the label {} after creating it", label.name),
-                        });
-                    }
-                }
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
+            self.send_json::<LabelDto>(
+                Method::POST,
+                Kind::Create,
+                &what,
+                "labels",
+                &body,
+                Permission::IssuesWrite,
+            )
+            .await
+            .map(drop)
+        };
+        // GitHub's label names are unique regardless of case.
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        ensure_labels(self.describe(), labels, same, &[422], names, create).await
     }
 
     async fn open_issues_with_label(&self, label: &str) -> Result<Vec<Issue>> {

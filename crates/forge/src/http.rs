@@ -127,6 +127,38 @@ where
     }
 }
 
+/// Creates each of `labels` that `existing` does not name (`same` is the forge's comparison of
+/// names). A create whose answer was lost, or that the forge refused with one of the `conflict`
+/// statuses because another run made the label first, is settled by reading the names again:
+/// the label must be there now.
+pub(crate) async fn ensure_labels(
+    forge: String,
+    labels: &[crate::Label],
+    same: fn(&str, &str) -> bool,
+    conflict: &[u16],
+    existing: impl AsyncFn() -> Result<Vec<String>, Error>,
+    create: impl AsyncFn(&crate::Label) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let known = |names: &[String], label: &crate::Label| names.iter().any(|n| same(n, &label.name));
+    let names = existing().await?;
+    for label in labels.iter().filter(|l| !known(&names, l)) {
+        match create(label).await {
+            Err(Error::Unanswered { .. }) => {}
+            Err(Error::Http { status, .. }) if conflict.contains(&status) => {}
+            other => {
+                other?;
+                continue;
+            }
+        }
+        if !known(&existing().await?, label) {
+            return Err(Error::NotFound {
+                forge,
+                what: format!("the label {} after creating it", label.name),
+            });
+        }
+    }
+    Ok(())
+}
 impl Client {
     /// A client for the API at `api` (no trailing slash needed), named `forge` in messages.
     pub fn new(

@@ -131,6 +131,20 @@ async fn listings_are_read_page_by_page() {
 }
 
 #[tokio::test]
+async fn labels_issues_and_comments() {
+    let repo = scenario::product();
+    let (emulator, forge) = start(&repo);
+    crate::issues::labels_issues_and_comments(&emulator, &forge).await;
+}
+
+#[tokio::test]
+async fn labels_and_issues_whose_answer_was_lost_are_read_back() {
+    let repo = scenario::product();
+    let (emulator, forge) = start(&repo);
+    crate::issues::lost_answers_are_read_back(&emulator, &forge).await;
+}
+
+#[tokio::test]
 async fn reads_are_retried_through_gateway_errors_and_dropped_connections() {
     let repo = scenario::product();
     let (emulator, forge) = start(&repo);

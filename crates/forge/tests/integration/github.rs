@@ -12,7 +12,7 @@ use crate::{file, policy, release};
 use relkit_forge::github::{self, GitHub};
 use relkit_forge::http::Token;
 use relkit_forge::{
-    Asset, AssetUpload, CheckState, Error, Forge, Label, MakeLatest, NewIssue, NewRelease, NewTag,
+    Asset, AssetUpload, CheckState, Error, Forge, MakeLatest, NewIssue, NewRelease, NewTag,
     ReleasePatch, Sha256,
 };
 use relkit_testkit::emulator::{Access, Emulator, Fault, Flavor, Matcher, Permissions};
@@ -265,55 +265,7 @@ async fn listings_follow_the_link_header_page_by_page() {
 async fn issues_labels_and_checks() {
     let repo = scenario::product();
     let (emulator, forge) = start(&repo, Layout::DotCom);
-    emulator.add_label("incident", "ff0000");
-    emulator.add_pull_request("a pull request", &["incident"]);
-    emulator.add_issue("an older incident", &["incident"]);
-    emulator.add_issue("unrelated", &["bug"]);
-    forge
-        .ensure_labels(&[
-            Label {
-                name: "incident".to_owned(),
-                color: "ff0000".to_owned(),
-                description: String::new(),
-            },
-            Label {
-                name: "rollback".to_owned(),
-                color: "#00ff00".to_owned(),
-                description: "A rollback was promoted".to_owned(),
-            },
-        ])
-        .await
-        .expect("labels");
-    let rollback = emulator
-        .labels()
-        .into_iter()
-        .find(|l| l.name == "rollback")
-        .expect("created");
-    assert_eq!(rollback.color, "00ff00");
-    assert_eq!(emulator.count("POST", "/labels"), 1, "only the missing one");
-
-    let open = forge
-        .open_issues_with_label("incident")
-        .await
-        .expect("list");
-    let titles: Vec<&str> = open.iter().map(|i| i.title.as_str()).collect();
-    assert_eq!(titles, ["an older incident"], "no pull requests");
-
-    let issue = forge
-        .create_issue(&NewIssue {
-            title: "Rollback to v1.0.0".to_owned(),
-            body: "what happened".to_owned(),
-            labels: vec!["incident".to_owned(), "rollback".to_owned()],
-            assignees: vec!["octocat".to_owned()],
-        })
-        .await
-        .expect("issue");
-    assert_eq!(issue.labels, ["incident", "rollback"]);
-    forge
-        .comment(&issue, "still rolling back")
-        .await
-        .expect("comment");
-    assert_eq!(emulator.comments(issue.number).len(), 1);
+    crate::issues::labels_issues_and_comments(&emulator, &forge).await;
 
     let head = repo.head();
     emulator.add_status(&head, "success", "ci/build");
@@ -334,6 +286,15 @@ async fn issues_labels_and_checks() {
             ("e2e".to_owned(), CheckState::Pending),
         ]
     );
+}
+
+#[tokio::test]
+async fn labels_and_issues_whose_answer_was_lost_are_read_back() {
+    for layout in Layout::ALL {
+        let repo = scenario::product();
+        let (emulator, forge) = start(&repo, layout);
+        crate::issues::lost_answers_are_read_back(&emulator, &forge).await;
+    }
 }
 
 #[tokio::test]

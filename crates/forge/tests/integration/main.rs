@@ -3,6 +3,7 @@
 mod contract;
 mod gitea;
 mod github;
+mod issues;
 mod local;
 
 use std::time::Duration;
