@@ -412,19 +412,6 @@ impl Forge for Gitea {
     }
 
     async fn update_release(&self, release: &Release, patch: &ReleasePatch) -> Result<Release> {
-        let mut body = serde_json::Map::new();
-        if let Some(name) = &patch.name {
-            body.insert("name".into(), json!(name));
-        }
-        if let Some(text) = &patch.body {
-            body.insert("body".into(), json!(text));
-        }
-        if let Some(draft) = patch.draft {
-            body.insert("draft".into(), json!(draft));
-        }
-        if let Some(prerelease) = patch.prerelease {
-            body.insert("prerelease".into(), json!(prerelease));
-        }
         let what = format!("update the release {}", release.tag);
         let updated: ReleaseDto = self
             .send_json(
@@ -432,7 +419,7 @@ impl Forge for Gitea {
                 Kind::Idempotent,
                 &what,
                 &format!("releases/{}", release.id),
-                &serde_json::Value::Object(body),
+                &json!(patch),
             )
             .await?;
         Ok(self.release(updated))

@@ -386,28 +386,16 @@ fn create_body(new: &NewRelease) -> serde_json::Value {
 }
 
 fn update_body(release: &Release, patch: &ReleasePatch) -> serde_json::Value {
-    let mut body = serde_json::Map::new();
-    if let Some(name) = &patch.name {
-        body.insert("name".into(), json!(name));
-    }
-    if let Some(text) = &patch.body {
-        body.insert("body".into(), json!(text));
-    }
-    if let Some(draft) = patch.draft {
-        body.insert("draft".into(), json!(draft));
-    }
-    if let Some(prerelease) = patch.prerelease {
-        body.insert("prerelease".into(), json!(prerelease));
-    }
+    let mut body = json!(patch);
     let draft = patch.draft.unwrap_or(release.draft);
     let prerelease = patch.prerelease.unwrap_or(release.prerelease);
     if let Some(latest) = patch
         .make_latest
         .and_then(|value| make_latest(draft, prerelease, value))
     {
-        body.insert("make_latest".into(), json!(latest));
+        body["make_latest"] = json!(latest);
     }
-    serde_json::Value::Object(body)
+    body
 }
 
 fn is_commit_id(text: &str) -> bool {
@@ -1272,7 +1260,11 @@ mod tests {
             make_latest: Some(MakeLatest::False),
             ..ReleasePatch::default()
         };
-        assert_eq!(update_body(&draft, &rename).get("make_latest"), None);
+        assert_eq!(
+            update_body(&draft, &rename),
+            json!({ "name": "n" }),
+            "only the fields to change"
+        );
     }
 
     #[test]

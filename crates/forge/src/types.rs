@@ -64,13 +64,20 @@ pub struct NewRelease {
     pub make_latest: MakeLatest,
 }
 
-/// The fields of a release to change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The fields of a release to change; `None` leaves a field as it is. Serialized, it is the
+/// body both forges' update calls take, less `make_latest`, which only GitHub knows and which
+/// depends on the release's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReleasePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub draft: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerelease: Option<bool>,
+    #[serde(skip)]
     pub make_latest: Option<MakeLatest>,
 }
 
