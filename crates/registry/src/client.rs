@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::StreamExt as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
-use reqwest::{RequestBuilder, Response, StatusCode, Url};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
 use crate::Error;
 use crate::auth::{Challenge, Credential, Credentials, Secret, Token, TokenResponse};
@@ -177,17 +177,8 @@ impl Client {
     /// `Docker-Content-Digest`; a digest computed from a body is SHA-256 of the bytes.
     pub async fn head(&self, reference: &Reference) -> Result<Descriptor, Error> {
         let what = format!("the manifest of {reference}");
-        let url = self.manifest_url(reference, reference.manifest_ref())?;
         let response = self
-            .send(reference.registry(), &pull(reference), &what, || {
-                self.transport
-                    .http
-                    .head(url.clone())
-                    .header(ACCEPT, manifest::ACCEPT)
-            })
-            .await?;
-        let response = self
-            .expect(reference, &what, response, &[StatusCode::OK])
+            .ask_manifest(Method::HEAD, reference, reference.manifest_ref(), &what)
             .await?;
         let media_type = header(&response, CONTENT_TYPE.as_str());
         match header(&response, "docker-content-digest") {
@@ -457,18 +448,7 @@ impl Client {
             format!("{}:{at}", reference.name())
         };
         let what = format!("the manifest of {shown}");
-        let url = self.manifest_url(reference, at)?;
-        let response = self
-            .send(registry, &pull(reference), &what, || {
-                self.transport
-                    .http
-                    .get(url.clone())
-                    .header(ACCEPT, manifest::ACCEPT)
-            })
-            .await?;
-        let response = self
-            .expect(reference, &what, response, &[StatusCode::OK])
-            .await?;
+        let response = self.ask_manifest(Method::GET, reference, at, &what).await?;
         let content_type = header(&response, CONTENT_TYPE.as_str());
         let announced = header(&response, "docker-content-digest");
         let bytes = self.transport.body(registry, &what, response).await?;
@@ -504,6 +484,28 @@ impl Client {
             media_type,
             digest,
         })
+    }
+
+    /// `HEAD` or `GET` of the manifest at `at` in `reference`'s repository, accepting every
+    /// manifest type relkit reads; any answer but 200 is an error.
+    async fn ask_manifest(
+        &self,
+        method: Method,
+        reference: &Reference,
+        at: &str,
+        what: &str,
+    ) -> Result<Response, Error> {
+        let url = self.manifest_url(reference, at)?;
+        let response = self
+            .send(reference.registry(), &pull(reference), what, || {
+                self.transport
+                    .http
+                    .request(method.clone(), url.clone())
+                    .header(ACCEPT, manifest::ACCEPT)
+            })
+            .await?;
+        self.expect(reference, what, response, &[StatusCode::OK])
+            .await
     }
 
     /// `PUT` of `manifest` at `at` (a tag or its digest) in `target`'s repository.
