@@ -1008,16 +1008,7 @@ impl Forge for GitHub {
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<Issue> {
         let sent = self.post_issue(issue).await;
-        // Opened or not: an open issue with its first label and title says which. Without a
-        // label nothing tells, and the lost answer is the error.
-        let Some(label) = issue.labels.first() else {
-            return sent;
-        };
-        let find = || async {
-            let open = self.open_issues_with_label(label).await?;
-            Ok(open.into_iter().find(|i| i.title == issue.title))
-        };
-        found_or_again(sent, find, || self.post_issue(issue)).await
+        crate::issue_found_or_again(self, issue, sent, || self.post_issue(issue)).await
     }
 
     async fn comment(&self, issue: &Issue, body: &str) -> Result<()> {

@@ -90,3 +90,25 @@ pub trait Forge {
         Ok(Preflight::default())
     }
 }
+
+/// An issue create made safe as [`http::found_or_again`] makes any create: an open issue with
+/// the new one's first label and its title is the one a lost answer opened. Without a label
+/// nothing tells them apart, and the lost answer stays the error.
+pub(crate) async fn issue_found_or_again<Again>(
+    forge: &impl Forge,
+    issue: &NewIssue,
+    sent: Result<Issue>,
+    again: impl FnOnce() -> Again,
+) -> Result<Issue>
+where
+    Again: Future<Output = Result<Issue>>,
+{
+    let Some(label) = issue.labels.first() else {
+        return sent;
+    };
+    let find = || async {
+        let open = forge.open_issues_with_label(label).await?;
+        Ok(open.into_iter().find(|i| i.title == issue.title))
+    };
+    http::found_or_again(sent, find, again).await
+}
