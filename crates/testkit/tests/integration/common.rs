@@ -25,6 +25,16 @@ impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The integer `field` of the JSON body (an `id`, a `number`).
+    pub fn u64(&self, field: &str) -> u64 {
+        self.json[field].as_u64().expect("an integer")
+    }
+
+    /// The string `field` of the JSON body.
+    pub fn str(&self, field: &str) -> &str {
+        self.json[field].as_str().expect("a string")
+    }
 }
 
 /// A client bound to one API base and token.
