@@ -2,9 +2,13 @@
 
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use relkit_testkit::GitRepo;
+use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
+
+/// The repository every emulator serves.
+pub const REPOS: &str = "/repos/owner/app";
 
 /// reqwest on rustls with the ring provider, as relkit builds it; redirects followed.
 pub fn client() -> Client {
@@ -35,6 +39,11 @@ impl Answer {
     pub fn str(&self, field: &str) -> &str {
         self.json[field].as_str().expect("a string")
     }
+
+    /// How many items the JSON body, an array, holds.
+    pub fn count(&self) -> usize {
+        self.json.as_array().expect("an array").len()
+    }
 }
 
 /// A client bound to one API base and token.
@@ -51,6 +60,14 @@ impl Api {
             base: base.to_owned(),
             token: token.map(str::to_owned),
             client: client(),
+        }
+    }
+
+    /// A client of `forge`'s API: GitHub's at the root, Gitea's at `/api/v1`.
+    pub fn on(forge: &Emulator, token: Option<&str>) -> Self {
+        match forge.flavor() {
+            Flavor::GitHub => Self::new(forge.url(), token),
+            Flavor::Gitea => Self::new(&forge.api_v1_url(), token),
         }
     }
 
@@ -107,6 +124,17 @@ impl Api {
             .expect("PATCH")
     }
 
+    /// Creates a release of [`REPOS`] from `body`.
+    pub async fn create_release(&self, body: Value) -> Answer {
+        self.post(&format!("{REPOS}/releases"), body).await
+    }
+
+    /// Publishes the draft release `id` of [`REPOS`].
+    pub async fn publish(&self, id: u64) -> Answer {
+        self.patch(&format!("{REPOS}/releases/{id}"), json!({ "draft": false }))
+            .await
+    }
+
     pub async fn upload(&self, url: &str, content_type: &str, data: &[u8]) -> Answer {
         let data = data.to_vec();
         let content_type = content_type.to_owned();
@@ -118,11 +146,27 @@ impl Api {
     }
 }
 
+/// Gives `token` every permission on `forge`; returns it and a client holding the token.
+pub fn serve(forge: Emulator, token: &str) -> (Emulator, Api) {
+    forge.add_token(token, Permissions::all());
+    let api = Api::on(&forge, Some(token));
+    (forge, api)
+}
+
 /// A repository with two commits on `main`; returns it and the commit ids.
 pub fn repo() -> (GitRepo, String, String) {
     let repo = GitRepo::new();
     let first = repo.commit("feat: first");
     let second = repo.commit("fix: second");
+    (repo, first, second)
+}
+
+/// [`repo`] with the tags `v1.0` at the second commit and `v1.0.1` at the first, so that the
+/// prefix `v1.0` matches both.
+pub fn tagged_repo() -> (GitRepo, String, String) {
+    let (repo, first, second) = repo();
+    repo.tag("v1.0");
+    repo.git(&["tag", "v1.0.1", &first]);
     (repo, first, second)
 }
 

@@ -1,24 +1,22 @@
 //! Every fault kind, and the request log.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::json;
 
-use relkit_testkit::emulator::{Emulator, Fault, Flavor, Matcher, Permissions};
+use relkit_testkit::emulator::{Emulator, Fault, Flavor, Matcher};
 
-use crate::common::{Api, repo};
+use crate::common::{Api, REPOS, has_tag, repo, serve};
 
-const REPOS: &str = "/repos/owner/app";
+fn start(flavor: Flavor, repo: &Path) -> (Emulator, Api) {
+    serve(Emulator::start(flavor, repo), "t")
+}
 
-fn start(flavor: Flavor, repo: &std::path::Path) -> (Emulator, Api) {
-    let forge = Emulator::start(flavor, repo);
-    forge.add_token("t", Permissions::all());
-    let base = match flavor {
-        Flavor::GitHub => forge.url().to_owned(),
-        Flavor::Gitea => forge.api_v1_url(),
-    };
-    (forge, Api::new(&base, Some("t")))
+/// Makes the next request to a `/releases` path meet `fault`.
+fn once_on_releases(forge: &Emulator, fault: Fault) {
+    forge.fault(Matcher::any("/releases"), 1, fault);
 }
 
 #[tokio::test]
@@ -33,9 +31,7 @@ async fn a_status_fault_fails_the_matching_requests_then_clears() {
         "GET does not match"
     );
     for _ in 0..2 {
-        let failed = api
-            .post(&format!("{REPOS}/releases"), json!({ "tag_name": "v1" }))
-            .await;
+        let failed = api.create_release(json!({ "tag_name": "v1" })).await;
         assert_eq!(failed.status, 502);
     }
     assert!(
@@ -43,9 +39,7 @@ async fn a_status_fault_fails_the_matching_requests_then_clears() {
         "a failed request has no effect"
     );
     assert_eq!(
-        api.post(&format!("{REPOS}/releases"), json!({ "tag_name": "v1" }))
-            .await
-            .status,
+        api.create_release(json!({ "tag_name": "v1" })).await.status,
         201
     );
     assert_eq!(forge.pending_faults(), 0);
@@ -63,7 +57,7 @@ async fn a_status_fault_fails_the_matching_requests_then_clears() {
 async fn a_dropped_connection_is_an_error_without_a_response() {
     let (repo, _, _) = repo();
     let (forge, api) = start(Flavor::GitHub, repo.path());
-    forge.fault(Matcher::any("/releases"), 1, Fault::DropConnection);
+    once_on_releases(&forge, Fault::DropConnection);
 
     let err = api
         .request(Method::POST, &format!("{REPOS}/releases"), |r| {
@@ -78,9 +72,7 @@ async fn a_dropped_connection_is_an_error_without_a_response() {
         None
     );
     assert_eq!(
-        api.post(&format!("{REPOS}/releases"), json!({ "tag_name": "v1" }))
-            .await
-            .status,
+        api.create_release(json!({ "tag_name": "v1" })).await.status,
         201
     );
 }
@@ -89,28 +81,18 @@ async fn a_dropped_connection_is_an_error_without_a_response() {
 async fn github_rate_limits_look_like_githubs() {
     let (repo, _, _) = repo();
     let (forge, api) = start(Flavor::GitHub, repo.path());
-    forge.fault(
-        Matcher::any("/releases"),
-        1,
+    once_on_releases(
+        &forge,
         Fault::SecondaryRateLimit {
             retry_after_secs: 7,
         },
     );
-    forge.fault(
-        Matcher::any("/releases"),
-        1,
-        Fault::PrimaryRateLimit { reset_in_secs: 60 },
-    );
+    once_on_releases(&forge, Fault::PrimaryRateLimit { reset_in_secs: 60 });
 
     let secondary = api.get(&format!("{REPOS}/releases")).await;
     assert_eq!(secondary.status, 403);
     assert_eq!(secondary.header("retry-after"), Some("7"));
-    assert!(
-        secondary.json["message"]
-            .as_str()
-            .expect("a string")
-            .contains("secondary rate limit")
-    );
+    assert!(secondary.str("message").contains("secondary rate limit"));
 
     let primary = api.get(&format!("{REPOS}/releases")).await;
     assert_eq!(primary.status, 403);
@@ -128,12 +110,7 @@ async fn github_rate_limits_look_like_githubs() {
         (now + 50..=now + 70).contains(&reset),
         "reset {reset} vs now {now}"
     );
-    assert!(
-        primary.json["message"]
-            .as_str()
-            .expect("a string")
-            .contains("API rate limit exceeded")
-    );
+    assert!(primary.str("message").contains("API rate limit exceeded"));
 
     let fine = api.get(&format!("{REPOS}/releases")).await;
     assert_eq!(fine.status, 200);
@@ -144,9 +121,8 @@ async fn github_rate_limits_look_like_githubs() {
 async fn gitea_rate_limits_are_429_with_retry_after() {
     let (repo, _, _) = repo();
     let (forge, api) = start(Flavor::Gitea, repo.path());
-    forge.fault(
-        Matcher::any("/releases"),
-        1,
+    once_on_releases(
+        &forge,
         Fault::SecondaryRateLimit {
             retry_after_secs: 3,
         },
@@ -160,21 +136,13 @@ async fn gitea_rate_limits_are_429_with_retry_after() {
 async fn a_delay_holds_the_answer_back() {
     let (repo, _, _) = repo();
     let (forge, api) = start(Flavor::GitHub, repo.path());
-    forge.fault(
-        Matcher::any("/releases"),
-        1,
-        Fault::Delay(Duration::from_millis(400)),
-    );
+    once_on_releases(&forge, Fault::Delay(Duration::from_millis(400)));
     let started = Instant::now();
     assert_eq!(api.get(&format!("{REPOS}/releases")).await.status, 200);
     assert!(started.elapsed() >= Duration::from_millis(400));
 
     // With a client timeout shorter than the delay, the client gives up.
-    forge.fault(
-        Matcher::any("/releases"),
-        1,
-        Fault::Delay(Duration::from_millis(800)),
-    );
+    once_on_releases(&forge, Fault::Delay(Duration::from_millis(800)));
     let err = api
         .request(Method::GET, &format!("{REPOS}/releases"), |r| {
             r.timeout(Duration::from_millis(100))
@@ -193,26 +161,16 @@ async fn after_commit_applies_the_change_and_then_fails_the_answer() {
         1,
         Fault::AfterCommit(Box::new(Fault::Status(502))),
     );
-    let failed = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
+    let failed = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
     assert_eq!(failed.status, 502);
     assert_eq!(
         forge.releases().len(),
         1,
         "the release exists although the client saw 502"
     );
-    assert!(crate::common::has_tag(&repo, "v1.0.0"));
+    assert!(has_tag(&repo, "v1.0.0"));
     // A naive retry now meets the release the first try made.
-    let retry = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
+    let retry = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
     assert_eq!(retry.status, 422);
 
     forge.fault(
@@ -239,13 +197,8 @@ async fn after_commit_applies_the_change_and_then_fails_the_answer() {
 async fn after_commit_on_a_gitea_upload_stores_the_attachment() {
     let (repo, _, _) = repo();
     let (forge, api) = start(Flavor::Gitea, repo.path());
-    let release = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
-    let id = release.json["id"].as_u64().expect("an integer");
+    let release = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
+    let id = release.u64("id");
     forge.fault(
         Matcher::new("POST", "/assets"),
         1,

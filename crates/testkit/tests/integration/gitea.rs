@@ -1,18 +1,16 @@
 //! The Gitea flavour, including where Gitea departs from its swagger.
 
+use std::path::Path;
+
 use reqwest::Method;
 use serde_json::json;
 
 use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
 
-use crate::common::{Api, has_tag, repo};
+use crate::common::{Api, REPOS, has_tag, repo, serve, tagged_repo};
 
-const REPOS: &str = "/repos/owner/app";
-
-fn start(forge: Emulator) -> (Emulator, Api) {
-    forge.add_token("t-write", Permissions::all());
-    let api = Api::new(&forge.api_v1_url(), Some("t-write"));
-    (forge, api)
+fn start(repo: &Path) -> (Emulator, Api) {
+    serve(Emulator::start(Flavor::Gitea, repo), "t-write")
 }
 
 fn multipart(field: &str, filename: &str, content_type: &str, data: &[u8]) -> (String, Vec<u8>) {
@@ -28,10 +26,8 @@ fn multipart(field: &str, filename: &str, content_type: &str, data: &[u8]) -> (S
 
 #[tokio::test]
 async fn refs_match_by_prefix_and_tags_are_created_with_201() {
-    let (repo, first, second) = repo();
-    repo.tag("v1.0");
-    repo.git(&["tag", "v1.0.1", &first]);
-    let (_forge, api) = start(Emulator::start(Flavor::Gitea, repo.path()));
+    let (repo, first, second) = tagged_repo();
+    let (_forge, api) = start(repo.path());
 
     let refs = api.get(&format!("{REPOS}/git/refs/tags/v1.0")).await;
     assert_eq!(refs.status, 200);
@@ -99,26 +95,18 @@ async fn refs_match_by_prefix_and_tags_are_created_with_201() {
 #[tokio::test]
 async fn releases_conflict_with_409_and_drafts_get_their_tag_when_published() {
     let (repo, _, head) = repo();
-    let (forge, api) = start(Emulator::start(Flavor::Gitea, repo.path()));
+    let (forge, api) = start(repo.path());
 
     let draft = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0", "draft": true }),
-        )
+        .create_release(json!({ "tag_name": "v1.0.0", "draft": true }))
         .await;
     assert_eq!(draft.status, 201, "{}", draft.json);
     assert!(!has_tag(&repo, "v1.0.0"));
-    let again = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
+    let again = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
     assert_eq!(again.status, 409, "a draft holds the tag name on Gitea");
 
     forge.add_token("t-read", Permissions::read_only());
-    let reader = Api::new(&forge.api_v1_url(), Some("t-read"));
+    let reader = Api::on(&forge, Some("t-read"));
     assert_eq!(
         reader
             .get(&format!("{REPOS}/releases/tags/v1.0.0"))
@@ -135,10 +123,8 @@ async fn releases_conflict_with_409_and_drafts_get_their_tag_when_published() {
         "writers do"
     );
 
-    let id = draft.json["id"].as_u64().expect("an integer");
-    let published = api
-        .patch(&format!("{REPOS}/releases/{id}"), json!({ "draft": false }))
-        .await;
+    let id = draft.u64("id");
+    let published = api.publish(id).await;
     assert_eq!(published.status, 200);
     assert_eq!(repo.git(&["rev-parse", "v1.0.0"]), head);
     assert_eq!(
@@ -150,10 +136,7 @@ async fn releases_conflict_with_409_and_drafts_get_their_tag_when_published() {
     );
 
     let annotated = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.1.0", "tag_message": "notes" }),
-        )
+        .create_release(json!({ "tag_name": "v1.1.0", "tag_message": "notes" }))
         .await;
     assert_eq!(annotated.status, 201);
     assert_eq!(repo.git(&["cat-file", "-t", "v1.1.0"]), "tag");
@@ -170,22 +153,15 @@ async fn release_pages_cap_the_limit_and_link_to_the_public_url() {
     let forge = Emulator::builder(Flavor::Gitea, repo.path())
         .public_url("https://gitea.example.com/")
         .start();
-    let (forge, api) = start(forge);
+    let (forge, api) = serve(forge, "t-write");
     for n in 0..55 {
         let r = api
-            .post(
-                &format!("{REPOS}/releases"),
-                json!({ "tag_name": format!("v0.{n}.0"), "draft": true }),
-            )
+            .create_release(json!({ "tag_name": format!("v0.{n}.0"), "draft": true }))
             .await;
         assert_eq!(r.status, 201);
     }
     let page = api.get(&format!("{REPOS}/releases?limit=100")).await;
-    assert_eq!(
-        page.json.as_array().expect("an array").len(),
-        50,
-        "limit is capped at 50"
-    );
+    assert_eq!(page.count(), 50, "limit is capped at 50");
     assert_eq!(page.header("x-total-count"), Some("55"));
     let link = page.header("link").expect("the header");
     assert!(
@@ -199,21 +175,16 @@ async fn release_pages_cap_the_limit_and_link_to_the_public_url() {
             .starts_with("https://gitea.example.com/api/v1/")
     );
     let second = api.get(&format!("{REPOS}/releases?limit=50&page=2")).await;
-    assert_eq!(second.json.as_array().expect("an array").len(), 5);
+    assert_eq!(second.count(), 5);
     drop(forge);
 }
 
 #[tokio::test]
 async fn attachments_upload_as_multipart_or_raw_and_download_by_uuid() {
     let (repo, _, _) = repo();
-    let (forge, api) = start(Emulator::start(Flavor::Gitea, repo.path()));
-    let release = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
-    let id = release.json["id"].as_u64().expect("an integer");
+    let (forge, api) = start(repo.path());
+    let release = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
+    let id = release.u64("id");
 
     let (content_type, body) =
         multipart("attachment", "app.tar.gz", "application/gzip", b"tarball");
@@ -227,9 +198,7 @@ async fn attachments_upload_as_multipart_or_raw_and_download_by_uuid() {
     assert_eq!(multipart_upload.status, 201, "{}", multipart_upload.json);
     assert_eq!(multipart_upload.json["name"], "app.tar.gz");
     assert_eq!(multipart_upload.json["size"], 7);
-    let url = multipart_upload.json["browser_download_url"]
-        .as_str()
-        .expect("a string");
+    let url = multipart_upload.str("browser_download_url");
     assert!(url.contains("/attachments/"), "{url}");
     assert_eq!(Api::new("", None).get(url).await.bytes, b"tarball");
 
@@ -255,8 +224,8 @@ async fn attachments_upload_as_multipart_or_raw_and_download_by_uuid() {
     );
 
     let listed = api.get(&format!("{REPOS}/releases/{id}/assets")).await;
-    assert_eq!(listed.json.as_array().expect("an array").len(), 3);
-    let aid = raw.json["id"].as_u64().expect("an integer");
+    assert_eq!(listed.count(), 3);
+    let aid = raw.u64("id");
     let renamed = api
         .patch(
             &format!("{REPOS}/releases/{id}/assets/{aid}"),
@@ -295,14 +264,9 @@ async fn attachment_settings_reject_large_and_forbidden_files() {
         .attachment_max_size(8)
         .attachment_allowed_types(&[".gz", "text/*"])
         .start();
-    let (forge, api) = start(forge);
-    let release = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
-    let id = release.json["id"].as_u64().expect("an integer");
+    let (forge, api) = serve(forge, "t-write");
+    let release = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
+    let id = release.u64("id");
     let path = format!("{REPOS}/releases/{id}/assets");
 
     let (ct, body) = multipart(
@@ -315,12 +279,7 @@ async fn attachment_settings_reject_large_and_forbidden_files() {
     let (ct, body) = multipart("attachment", "app.exe", "application/x-msdownload", b"MZ");
     let forbidden = api.upload(&path, &ct, &body).await;
     assert_eq!(forbidden.status, 400);
-    assert!(
-        forbidden.json["message"]
-            .as_str()
-            .expect("a string")
-            .contains("forbidden")
-    );
+    assert!(forbidden.str("message").contains("forbidden"));
     let (ct, body) = multipart("attachment", "notes", "text/plain", b"ok");
     assert_eq!(api.upload(&path, &ct, &body).await.status, 201);
     assert_eq!(forge.assets(id).len(), 1);
@@ -329,7 +288,7 @@ async fn attachment_settings_reject_large_and_forbidden_files() {
 #[tokio::test]
 async fn issues_take_label_ids_and_labels_by_name_drop_unknown_ones() {
     let (repo, _, _) = repo();
-    let (forge, api) = start(Emulator::start(Flavor::Gitea, repo.path()));
+    let (forge, api) = start(repo.path());
     let incident = api
         .post(
             &format!("{REPOS}/labels"),
@@ -338,7 +297,7 @@ async fn issues_take_label_ids_and_labels_by_name_drop_unknown_ones() {
         .await;
     assert_eq!(incident.status, 201);
     assert_eq!(incident.json["color"], "ff0000");
-    let incident_id = incident.json["id"].as_u64().expect("an integer");
+    let incident_id = incident.u64("id");
     let rollback_id = forge.add_label("rollback", "00ff00");
     forge.add_pull_request("a pull request", &["incident"]);
 
@@ -349,7 +308,7 @@ async fn issues_take_label_ids_and_labels_by_name_drop_unknown_ones() {
         )
         .await;
     assert_eq!(issue.status, 201, "{}", issue.json);
-    let number = issue.json["number"].as_u64().expect("an integer");
+    let number = issue.u64("number");
     assert_eq!(issue.json["labels"].as_array().expect("an array").len(), 1);
     assert!(issue.json["pull_request"].is_null());
 
@@ -360,7 +319,7 @@ async fn issues_take_label_ids_and_labels_by_name_drop_unknown_ones() {
         )
         .await;
     assert_eq!(added.status, 200);
-    assert_eq!(added.json.as_array().expect("an array").len(), 2);
+    assert_eq!(added.count(), 2);
     assert!(forge.labels().iter().all(|l| l.name != "does-not-exist"));
     assert!(forge.labels().iter().any(|l| l.id == rollback_id));
 
@@ -369,17 +328,13 @@ async fn issues_take_label_ids_and_labels_by_name_drop_unknown_ones() {
             "{REPOS}/issues?state=open&labels=rollback,nothing"
         ))
         .await;
-    assert_eq!(
-        any.json.as_array().expect("an array").len(),
-        1,
-        "any of the labels matches"
-    );
+    assert_eq!(any.count(), 1, "any of the labels matches");
     let all_kinds = api.get(&format!("{REPOS}/issues?labels=incident")).await;
-    assert_eq!(all_kinds.json.as_array().expect("an array").len(), 2);
+    assert_eq!(all_kinds.count(), 2);
     let issues_only = api
         .get(&format!("{REPOS}/issues?labels=incident&type=issues"))
         .await;
-    assert_eq!(issues_only.json.as_array().expect("an array").len(), 1);
+    assert_eq!(issues_only.count(), 1);
 
     let comment = api
         .post(
@@ -409,7 +364,7 @@ async fn issues_take_label_ids_and_labels_by_name_drop_unknown_ones() {
 #[tokio::test]
 async fn combined_status_is_empty_without_statuses() {
     let (repo, first, second) = repo();
-    let (forge, api) = start(Emulator::start(Flavor::Gitea, repo.path()));
+    let (forge, api) = start(repo.path());
     forge.add_status(&second, "success", "ci");
     forge.add_status(&second, "failure", "lint");
     let status = api.get(&format!("{REPOS}/commits/main/status")).await;
@@ -424,16 +379,16 @@ async fn combined_status_is_empty_without_statuses() {
 #[tokio::test]
 async fn gitea_tokens_unauthorized_and_forbidden() {
     let (repo, _, _) = repo();
-    let (forge, _) = start(Emulator::start(Flavor::Gitea, repo.path()));
+    let (forge, _) = start(repo.path());
     forge.add_token("t-read", Permissions::read_only());
     assert_eq!(
-        Api::new(&forge.api_v1_url(), None)
+        Api::on(&forge, None)
             .get(&format!("{REPOS}/releases"))
             .await
             .status,
         401
     );
-    let reader = Api::new(&forge.api_v1_url(), Some("t-read"));
+    let reader = Api::on(&forge, Some("t-read"));
     let token_scheme = reader
         .request(Method::GET, &format!("{REPOS}/releases"), |r| {
             r.header("authorization", "token t-read")
@@ -445,12 +400,7 @@ async fn gitea_tokens_unauthorized_and_forbidden() {
         .post(&format!("{REPOS}/issues"), json!({ "title": "x" }))
         .await;
     assert_eq!(denied.status, 403);
-    assert!(
-        denied.json["message"]
-            .as_str()
-            .expect("a string")
-            .contains("write:issue")
-    );
+    assert!(denied.str("message").contains("write:issue"));
     assert!(denied.json["url"].is_string());
     assert_eq!(reader.get("/repos/owner/other/releases").await.status, 404);
 }

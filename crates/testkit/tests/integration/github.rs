@@ -1,19 +1,16 @@
 //! The GitHub flavour: releases, assets, refs, issues, statuses and permissions.
 
+use std::path::Path;
+
 use reqwest::Method;
 use serde_json::json;
 
 use relkit_testkit::emulator::{Access, Emulator, Flavor, Permissions};
 
-use crate::common::{Api, has_tag, repo};
+use crate::common::{Api, REPOS, has_tag, repo, serve, tagged_repo};
 
-const REPOS: &str = "/repos/owner/app";
-
-fn start(repo: &std::path::Path) -> (Emulator, Api) {
-    let forge = Emulator::start(Flavor::GitHub, repo);
-    forge.add_token("t-write", Permissions::all());
-    let api = Api::new(forge.url(), Some("t-write"));
-    (forge, api)
+fn start(repo: &Path) -> (Emulator, Api) {
+    serve(Emulator::start(Flavor::GitHub, repo), "t-write")
 }
 
 #[tokio::test]
@@ -22,10 +19,7 @@ async fn a_draft_has_no_tag_and_is_not_found_by_tag_until_published() {
     let (_forge, api) = start(repo.path());
 
     let draft = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0", "target_commitish": "main", "draft": true }),
-        )
+        .create_release(json!({ "tag_name": "v1.0.0", "target_commitish": "main", "draft": true }))
         .await;
     assert_eq!(draft.status, 201, "{}", draft.json);
     assert_eq!(draft.json["draft"], true);
@@ -39,10 +33,8 @@ async fn a_draft_has_no_tag_and_is_not_found_by_tag_until_published() {
         404
     );
 
-    let id = draft.json["id"].as_u64().expect("an integer");
-    let published = api
-        .patch(&format!("{REPOS}/releases/{id}"), json!({ "draft": false }))
-        .await;
+    let id = draft.u64("id");
+    let published = api.publish(id).await;
     assert_eq!(published.status, 200, "{}", published.json);
     assert!(published.json["published_at"].is_string());
     assert!(has_tag(&repo, "v1.0.0"));
@@ -51,7 +43,7 @@ async fn a_draft_has_no_tag_and_is_not_found_by_tag_until_published() {
     let by_tag = api.get(&format!("{REPOS}/releases/tags/v1.0.0")).await;
     assert_eq!(by_tag.status, 200);
     assert_eq!(by_tag.json["id"], id);
-    let upload_url = by_tag.json["upload_url"].as_str().expect("a string");
+    let upload_url = by_tag.str("upload_url");
     assert!(
         upload_url.ends_with(&format!(
             "/uploads/repos/owner/app/releases/{id}/assets{{?name,label}}"
@@ -66,8 +58,7 @@ async fn a_published_release_creates_its_tag_at_the_target_and_cannot_be_created
     let (forge, api) = start(repo.path());
 
     let created = api
-        .post(
-            &format!("{REPOS}/releases"),
+        .create_release(
             json!({ "tag_name": "v0.1.0", "target_commitish": first, "name": "v0.1.0" }),
         )
         .await;
@@ -77,12 +68,7 @@ async fn a_published_release_creates_its_tag_at_the_target_and_cannot_be_created
     assert!(created.header("x-github-request-id").is_some());
     assert_eq!(created.header("x-ratelimit-resource"), Some("core"));
 
-    let again = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v0.1.0" }),
-        )
-        .await;
+    let again = api.create_release(json!({ "tag_name": "v0.1.0" })).await;
     assert_eq!(again.status, 422);
     assert_eq!(again.json["errors"][0]["code"], "already_exists");
     assert_eq!(forge.releases().len(), 1);
@@ -105,15 +91,12 @@ async fn releases_are_paged_with_link_headers() {
     let (_forge, api) = start(repo.path());
     for n in 0..5 {
         let r = api
-            .post(
-                &format!("{REPOS}/releases"),
-                json!({ "tag_name": format!("v0.{n}.0") }),
-            )
+            .create_release(json!({ "tag_name": format!("v0.{n}.0") }))
             .await;
         assert_eq!(r.status, 201);
     }
     let first = api.get(&format!("{REPOS}/releases?per_page=2")).await;
-    assert_eq!(first.json.as_array().expect("an array").len(), 2);
+    assert_eq!(first.count(), 2);
     assert_eq!(first.json[0]["tag_name"], "v0.4.0", "newest first");
     let link = first.header("link").expect("the header").to_owned();
     assert!(
@@ -128,7 +111,7 @@ async fn releases_are_paged_with_link_headers() {
     let last = api
         .get(&format!("{REPOS}/releases?per_page=2&page=3"))
         .await;
-    assert_eq!(last.json.as_array().expect("an array").len(), 1);
+    assert_eq!(last.count(), 1);
     assert!(
         !last
             .header("link")
@@ -136,24 +119,16 @@ async fn releases_are_paged_with_link_headers() {
             .contains("rel=\"next\"")
     );
     let capped = api.get(&format!("{REPOS}/releases?per_page=500")).await;
-    assert_eq!(capped.json.as_array().expect("an array").len(), 5);
+    assert_eq!(capped.count(), 5);
 }
 
 #[tokio::test]
 async fn assets_upload_download_and_carry_a_sha256_digest() {
     let (repo, _, _) = repo();
     let (forge, api) = start(repo.path());
-    let release = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
-    let id = release.json["id"].as_u64().expect("an integer");
-    let upload = release.json["upload_url"]
-        .as_str()
-        .expect("a string")
-        .replace("{?name,label}", "");
+    let release = api.create_release(json!({ "tag_name": "v1.0.0" })).await;
+    let id = release.u64("id");
+    let upload = release.str("upload_url").replace("{?name,label}", "");
     let data = b"binary bytes\x00\x01".to_vec();
 
     let asset = api
@@ -169,7 +144,7 @@ async fn assets_upload_download_and_carry_a_sha256_digest() {
     assert_eq!(asset.json["state"], "uploaded");
     assert_eq!(asset.json["size"], data.len());
     assert_eq!(asset.json["content_type"], "application/gzip");
-    let digest = asset.json["digest"].as_str().expect("a string");
+    let digest = asset.str("digest");
     assert_eq!(digest, format!("sha256:{}", sha256_hex(&data)));
 
     let duplicate = api
@@ -182,7 +157,7 @@ async fn assets_upload_download_and_carry_a_sha256_digest() {
     assert_eq!(duplicate.status, 422);
     assert_eq!(duplicate.json["errors"][0]["code"], "already_exists");
 
-    let asset_id = asset.json["id"].as_u64().expect("an integer");
+    let asset_id = asset.u64("id");
     let bytes = api
         .request(
             Method::GET,
@@ -194,16 +169,12 @@ async fn assets_upload_download_and_carry_a_sha256_digest() {
     assert_eq!(bytes.status, 200);
     assert_eq!(bytes.bytes, data);
     let public = Api::new("", None)
-        .get(
-            asset.json["browser_download_url"]
-                .as_str()
-                .expect("a string"),
-        )
+        .get(asset.str("browser_download_url"))
         .await;
     assert_eq!(public.bytes, data);
 
     let listed = api.get(&format!("{REPOS}/releases/{id}/assets")).await;
-    assert_eq!(listed.json.as_array().expect("an array").len(), 1);
+    assert_eq!(listed.count(), 1);
     assert_eq!(forge.assets(id)[0].bytes, data);
     assert_eq!(forge.assets(id)[0].download_count, 2);
 
@@ -221,27 +192,14 @@ async fn an_upload_needs_a_content_type_and_the_ghes_layout_works() {
     let (repo, _, _) = repo();
     let (_forge, api) = start(repo.path());
     let ghes = Api::new(&_forge.ghes_url(), Some("t-write"));
-    let release = ghes
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0" }),
-        )
-        .await;
+    let release = ghes.create_release(json!({ "tag_name": "v1.0.0" })).await;
     assert_eq!(release.status, 201);
-    let upload = release.json["upload_url"]
-        .as_str()
-        .expect("a string")
-        .replace("{?name,label}", "");
+    let upload = release.str("upload_url").replace("{?name,label}", "");
     assert!(
         upload.contains("/api/uploads/repos/owner/app/releases/"),
         "{upload}"
     );
-    assert!(
-        release.json["url"]
-            .as_str()
-            .expect("a string")
-            .contains("/api/v3/repos/")
-    );
+    assert!(release.str("url").contains("/api/v3/repos/"));
 
     let missing = api
         .request(Method::POST, &format!("{upload}?name=a.txt"), |r| {
@@ -262,21 +220,19 @@ async fn tokens_are_checked_bad_credentials_and_missing_permissions() {
     let (forge, _) = start(repo.path());
     forge.add_token("t-read", Permissions::read_only());
 
-    let anonymous = Api::new(forge.url(), None)
+    let anonymous = Api::on(&forge, None)
         .get(&format!("{REPOS}/releases"))
         .await;
     assert_eq!(anonymous.status, 401);
     assert_eq!(anonymous.json["message"], "Bad credentials");
-    let unknown = Api::new(forge.url(), Some("nope"))
+    let unknown = Api::on(&forge, Some("nope"))
         .get(&format!("{REPOS}/releases"))
         .await;
     assert_eq!(unknown.status, 401);
 
-    let reader = Api::new(forge.url(), Some("t-read"));
+    let reader = Api::on(&forge, Some("t-read"));
     assert_eq!(reader.get(&format!("{REPOS}/releases")).await.status, 200);
-    let denied = reader
-        .post(&format!("{REPOS}/releases"), json!({ "tag_name": "v1" }))
-        .await;
+    let denied = reader.create_release(json!({ "tag_name": "v1" })).await;
     assert_eq!(denied.status, 403);
     assert_eq!(
         denied.json["message"],
@@ -293,7 +249,7 @@ async fn tokens_are_checked_bad_credentials_and_missing_permissions() {
         .expect("an answer");
     assert_eq!(token_scheme.status, 200);
 
-    let writer = Api::new(forge.url(), Some("t-write"));
+    let writer = Api::on(&forge, Some("t-write"));
     assert_eq!(writer.get("/repos/someone/else/releases").await.status, 404);
     assert!(
         forge
@@ -317,7 +273,7 @@ async fn tags_at_commits_that_change_workflows_need_the_workflows_permission() {
             ..Permissions::default()
         },
     );
-    let limited = Api::new(forge.url(), Some("t-no-workflows"));
+    let limited = Api::on(&forge, Some("t-no-workflows"));
     let denied = limited
         .post(
             &format!("{REPOS}/git/refs"),
@@ -326,27 +282,21 @@ async fn tags_at_commits_that_change_workflows_need_the_workflows_permission() {
         .await;
     assert_eq!(denied.status, 403);
     assert!(
-        denied.json["message"]
-            .as_str()
-            .expect("a string")
-            .contains("`workflows` permission"),
+        denied.str("message").contains("`workflows` permission"),
         "{}",
         denied.json
     );
     assert!(!has_tag(&repo, "v2.0.0"));
 
     let release = limited
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v2.0.0", "target_commitish": workflow }),
-        )
+        .create_release(json!({ "tag_name": "v2.0.0", "target_commitish": workflow }))
         .await;
     assert_eq!(
         release.status, 403,
         "a release creating the tag needs it too"
     );
 
-    let full = Api::new(forge.url(), Some("t-write"));
+    let full = Api::on(&forge, Some("t-write"));
     let created = full
         .post(
             &format!("{REPOS}/git/refs"),
@@ -359,9 +309,7 @@ async fn tags_at_commits_that_change_workflows_need_the_workflows_permission() {
 
 #[tokio::test]
 async fn refs_tags_commits_and_compare_read_the_real_repository() {
-    let (repo, first, second) = repo();
-    repo.tag("v1.0");
-    repo.git(&["tag", "v1.0.1", &first]);
+    let (repo, first, second) = tagged_repo();
     let (_forge, api) = start(repo.path());
 
     let exact = api.get(&format!("{REPOS}/git/ref/tags/v1.0")).await;
@@ -377,7 +325,7 @@ async fn refs_tags_commits_and_compare_read_the_real_repository() {
     let matching = api
         .get(&format!("{REPOS}/git/matching-refs/tags/v1.0"))
         .await;
-    assert_eq!(matching.json.as_array().expect("an array").len(), 2);
+    assert_eq!(matching.count(), 2);
     assert_eq!(
         api.get(&format!("{REPOS}/git/ref/heads/main")).await.json["object"]["sha"],
         second
@@ -391,7 +339,7 @@ async fn refs_tags_commits_and_compare_read_the_real_repository() {
         )
         .await;
     assert_eq!(tag.status, 201, "{}", tag.json);
-    let tag_sha = tag.json["sha"].as_str().expect("a string").to_owned();
+    let tag_sha = tag.str("sha").to_owned();
     let r = api
         .post(
             &format!("{REPOS}/git/refs"),
@@ -457,20 +405,13 @@ async fn immutable_releases_refuse_asset_and_tag_changes_once_published() {
     let forge = Emulator::builder(Flavor::GitHub, repo.path())
         .immutable_releases(true)
         .start();
-    forge.add_token("t", Permissions::all());
-    let api = Api::new(forge.url(), Some("t"));
+    let (forge, api) = serve(forge, "t");
 
     let draft = api
-        .post(
-            &format!("{REPOS}/releases"),
-            json!({ "tag_name": "v1.0.0", "draft": true }),
-        )
+        .create_release(json!({ "tag_name": "v1.0.0", "draft": true }))
         .await;
     assert_eq!(draft.json["immutable"], false);
-    let upload = draft.json["upload_url"]
-        .as_str()
-        .expect("a string")
-        .replace("{?name,label}", "");
+    let upload = draft.str("upload_url").replace("{?name,label}", "");
     assert_eq!(
         api.upload(&format!("{upload}?name=a"), "text/plain", b"a")
             .await
@@ -479,10 +420,8 @@ async fn immutable_releases_refuse_asset_and_tag_changes_once_published() {
         "drafts take assets"
     );
 
-    let id = draft.json["id"].as_u64().expect("an integer");
-    let published = api
-        .patch(&format!("{REPOS}/releases/{id}"), json!({ "draft": false }))
-        .await;
+    let id = draft.u64("id");
+    let published = api.publish(id).await;
     assert_eq!(published.json["immutable"], true);
     let late = api
         .upload(&format!("{upload}?name=b"), "text/plain", b"b")
@@ -508,7 +447,7 @@ async fn issues_labels_comments_and_pull_requests_in_the_issue_list() {
         .post(&format!("{REPOS}/issues"), json!({ "title": "Rollback of v1.2.3", "body": "why", "labels": ["incident", "rollback"], "assignees": ["captain"] }))
         .await;
     assert_eq!(issue.status, 201, "{}", issue.json);
-    let number = issue.json["number"].as_u64().expect("an integer");
+    let number = issue.u64("number");
     assert_ne!(number, pr);
     assert_eq!(issue.json["labels"].as_array().expect("an array").len(), 2);
     assert!(issue.json.get("pull_request").is_none());
@@ -519,11 +458,7 @@ async fn issues_labels_comments_and_pull_requests_in_the_issue_list() {
             "{REPOS}/issues?labels=incident,rollback&state=open"
         ))
         .await;
-    assert_eq!(
-        both.json.as_array().expect("an array").len(),
-        1,
-        "all labels must match"
-    );
+    assert_eq!(both.count(), 1, "all labels must match");
     let incident = api.get(&format!("{REPOS}/issues?labels=incident")).await;
     let items = incident.json.as_array().expect("an array");
     assert_eq!(items.len(), 2, "the pull request is listed too");
@@ -548,19 +483,13 @@ async fn issues_labels_comments_and_pull_requests_in_the_issue_list() {
     assert_eq!(
         api.get(&format!("{REPOS}/issues?labels=rollback"))
             .await
-            .json
-            .as_array()
-            .expect("an array")
-            .len(),
+            .count(),
         0
     );
     assert_eq!(
         api.get(&format!("{REPOS}/issues?labels=rollback&state=all"))
             .await
-            .json
-            .as_array()
-            .expect("an array")
-            .len(),
+            .count(),
         1
     );
 
@@ -577,15 +506,7 @@ async fn issues_labels_comments_and_pull_requests_in_the_issue_list() {
             .status,
         422
     );
-    assert_eq!(
-        api.get(&format!("{REPOS}/labels"))
-            .await
-            .json
-            .as_array()
-            .expect("an array")
-            .len(),
-        3
-    );
+    assert_eq!(api.get(&format!("{REPOS}/labels")).await.count(), 3);
 }
 
 #[tokio::test]

@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
 use relkit_testkit::prism::{Contract, Prism};
 
-use crate::common::{Answer, Api, repo};
-
-const REPOS: &str = "/repos/owner/app";
+use crate::common::{Answer, Api, REPOS, repo};
 
 // Prism matches a path parameter within one segment, so a ref (`tags/v1`) goes with its slash
 // encoded; both forges decode it.
