@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use super::auth::{Access, Need, Permissions, bearer};
 use super::git::{Commit, GitError, GitRef};
 use super::server::{Shared, download, download_by_name, lock};
-use super::state::{Asset, Issue, Label, NewAsset, NewIssue, NewRelease, Release, State};
+use super::state::{Asset, Issue, Label, NewAsset, NewIssue, Release, State};
 use super::wire::{
     Incoming, Outcome, Reply, now, paginate, percent_encode, str_field, strings, zulu,
 };
@@ -687,9 +687,7 @@ impl Ctx<'_> {
             let message = str_field(&body, "tag_message").unwrap_or_default();
             self.make_tag(&tag, &target, &message)?;
         }
-        let release = self
-            .state
-            .add_release(NewRelease::read(&body, tag, target, draft), false);
+        let release = self.state.add_release(&body, tag, target, draft, false);
         Ok(Reply::json(201, self.release_json(&release)))
     }
 

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::auth::{Access, Need, Permissions, bearer};
 use super::git::{Commit, GitError, GitRef};
 use super::server::{Shared, download, download_by_name, lock};
-use super::state::{Asset, Issue, Label, NewAsset, NewIssue, NewRelease, Release, State};
+use super::state::{Asset, Issue, Label, NewAsset, NewIssue, Release, State};
 use super::wire::{
     Incoming, Outcome, Reply, now, now_secs, paginate, percent_encode, str_field, strings, zulu,
 };
@@ -1055,9 +1055,7 @@ impl Ctx<'_> {
             self.ensure_tag(&tag, &target)?;
         }
         let immutable = self.shared.config.immutable_releases && !draft;
-        let release = self
-            .state
-            .add_release(NewRelease::read(&body, tag, target, draft), immutable);
+        let release = self.state.add_release(&body, tag, target, draft, immutable);
         let location = format!("{}/releases/{}", self.api, release.id);
         Ok(Reply::json(201, self.release_json(&release)).with_header("location", location))
     }

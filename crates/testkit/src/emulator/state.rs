@@ -115,33 +115,6 @@ pub struct CheckRun {
     pub completed_at: Option<String>,
 }
 
-/// What a request gives for a new release; the store adds ids and dates.
-pub(crate) struct NewRelease {
-    pub tag_name: String,
-    pub target_commitish: String,
-    pub name: Option<String>,
-    pub body: Option<String>,
-    pub draft: bool,
-    pub prerelease: bool,
-}
-
-impl NewRelease {
-    /// `name`, `body` and `prerelease` from a create request's JSON, which both forges read alike.
-    pub fn read(json: &Value, tag_name: String, target_commitish: String, draft: bool) -> Self {
-        Self {
-            tag_name,
-            target_commitish,
-            name: str_field(json, "name"),
-            body: str_field(json, "body"),
-            draft,
-            prerelease: json
-                .get("prerelease")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        }
-    }
-}
-
 /// What an upload gives for a new asset.
 pub(crate) struct NewAsset {
     pub release_id: u64,
@@ -250,20 +223,31 @@ impl State {
             .find(|r| !r.draft && !r.prerelease)
     }
 
-    /// A new release, published now unless a draft.
-    pub fn add_release(&mut self, new: NewRelease, immutable: bool) -> Release {
+    /// A new release of `tag` at `target`, published now unless a draft; `name`, `body` and
+    /// `prerelease` come from the create request's `json`, which both forges read alike.
+    pub fn add_release(
+        &mut self,
+        json: &Value,
+        tag: String,
+        target: String,
+        draft: bool,
+        immutable: bool,
+    ) -> Release {
         let now = super::wire::now();
         let release = Release {
             id: self.id(),
-            tag_name: new.tag_name,
-            target_commitish: new.target_commitish,
-            name: new.name,
-            body: new.body,
-            draft: new.draft,
-            prerelease: new.prerelease,
+            tag_name: tag,
+            target_commitish: target,
+            name: str_field(json, "name"),
+            body: str_field(json, "body"),
+            draft,
+            prerelease: json
+                .get("prerelease")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             immutable,
             created_at: now.clone(),
-            published_at: (!new.draft).then(|| now.clone()),
+            published_at: (!draft).then(|| now.clone()),
             updated_at: now,
             assets: Vec::new(),
         };
