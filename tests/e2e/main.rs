@@ -6,4 +6,5 @@ mod changelog;
 mod create_release;
 mod install;
 mod pin_images;
+mod scenarios;
 mod support;

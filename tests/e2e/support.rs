@@ -195,6 +195,49 @@ impl Runner {
     }
 }
 
+/// Everything a step left, in one text for a snapshot: the command, its exit code, its log, the
+/// outputs it set (as the runner reads them) and its summary. Paths under `dir` (the project)
+/// and the runner's own directory are written `[PROJECT]` and `[RUNNER]`; [`scrub`] replaces
+/// what changes from run to run.
+pub fn transcript(args: &[&str], out: &Run, runner: &Runner, dir: &Path) -> String {
+    let mut text = format!("$ relkit {}\nexit: {:?}\n", args.join(" "), out.code);
+    text.push_str("--- log\n");
+    text.push_str(&out.stdout);
+    if !out.stderr.is_empty() {
+        text.push_str("--- stderr\n");
+        text.push_str(&out.stderr);
+    }
+    text.push_str("--- outputs\n");
+    for (name, value) in runner.outputs() {
+        if value.contains('\n') {
+            text.push_str(&format!("{name}:\n{}\n", value.trim_end()));
+        } else {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+    }
+    text.push_str("--- summary\n");
+    text.push_str(&runner.summary());
+    text.replace(&dir.display().to_string(), "[PROJECT]")
+        .replace(&runner.dir.path().display().to_string(), "[RUNNER]")
+}
+
+/// Runs `check` (an insta assertion) with filters for what differs between runs: the
+/// `stop-commands` token, dates and loopback ports, and the test's own `more` filters.
+pub fn scrub(more: &[(&str, &str)], check: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in more {
+        settings.add_filter(pattern, *replacement);
+    }
+    settings.add_filter(r"::stop-commands::[0-9a-f]{32}", "::stop-commands::[TOKEN]");
+    settings.add_filter(r"(?m)^::[0-9a-f]{32}::$", "::[TOKEN]::");
+    settings.add_filter(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+        "[DATE]",
+    );
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    settings.bind(check);
+}
+
 /// Runs `relkit <command> <args>` under a GitHub runner in `dir` for each case and checks that it
 /// exits 2 with exactly one `::error` holding the case's message, and sets no output.
 /// `unchanged` then checks, with the runner, that nothing was written.
