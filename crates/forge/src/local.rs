@@ -106,6 +106,14 @@ impl Local {
         read_json(&path)
     }
 
+    /// The record of the release for `tag`, which must exist.
+    fn record_of(&self, tag: &str) -> Result<ReleaseRecord> {
+        self.read_record(tag)?.ok_or_else(|| Error::NotFound {
+            forge: self.describe(),
+            what: format!("the release for tag {tag}"),
+        })
+    }
+
     fn release(&self, record: ReleaseRecord) -> Result<Release> {
         let dir = self.release_dir(&record.tag);
         let notes = dir.join(NOTES_FILE);
@@ -315,12 +323,7 @@ impl Forge for Local {
     }
 
     async fn update_release(&self, release: &Release, patch: &ReleasePatch) -> Result<Release> {
-        let mut record = self
-            .read_record(&release.tag)?
-            .ok_or_else(|| Error::NotFound {
-                forge: self.describe(),
-                what: format!("the release for tag {}", release.tag),
-            })?;
+        let mut record = self.record_of(&release.tag)?;
         if patch.draft == Some(false) && record.draft {
             self.tag_on_publish(&record.tag, &record.target)?;
         }
@@ -348,12 +351,7 @@ impl Forge for Local {
 
     async fn upload_asset(&self, release: &Release, upload: &AssetUpload) -> Result<Asset> {
         check_file_name(&upload.name)?;
-        let mut record = self
-            .read_record(&release.tag)?
-            .ok_or_else(|| Error::NotFound {
-                forge: self.describe(),
-                what: format!("the release for tag {}", release.tag),
-            })?;
+        let mut record = self.record_of(&release.tag)?;
         if record.assets.iter().any(|a| a.name == upload.name) {
             return Err(Error::AlreadyExists {
                 forge: self.describe(),
@@ -390,10 +388,7 @@ impl Forge for Local {
             forge: self.describe(),
             what: format!("asset {}", asset.name),
         })?;
-        let mut record = self.read_record(tag)?.ok_or_else(|| Error::NotFound {
-            forge: self.describe(),
-            what: format!("the release for tag {tag}"),
-        })?;
+        let mut record = self.record_of(tag)?;
         record.assets.retain(|a| a.name != name);
         self.write_record(&record)?;
         let path = self.release_dir(tag).join(ASSETS_DIR).join(name);
