@@ -117,10 +117,20 @@ pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<L
                 continue;
             }
             matched += 1;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let file_name = path.file_name().unwrap_or_default();
+            let name = file_name.to_string_lossy().into_owned();
+            // Forges keep plain names: a `\` or a control character is refused or rewritten on
+            // upload, and a name that is not UTF-8 cannot be written as it is.
+            if file_name.to_str().is_none()
+                || name.contains('\\')
+                || name.chars().any(char::is_control)
+            {
+                return Err(Error::AssetName {
+                    name,
+                    path,
+                    rule: "a plain file name: no `\\`, control characters or bytes that are not UTF-8",
+                });
+            }
             if name == SUMS || name == MANIFEST {
                 return Err(Error::ReservedName { name });
             }

@@ -32,6 +32,18 @@ pub enum Error {
     NoReleaseInHistory { target: String, newest: String },
     #[error("no commits since {tag}: there is nothing to release")]
     NothingToRelease { tag: String },
+    #[error(
+        "the target commit is already released as {tag}; this choice would release it again as {wanted}"
+    )]
+    CommitReleasedAs { tag: String, wanted: String },
+    #[error("tag {tag:?} is not a valid git tag name")]
+    InvalidTagName { tag: String },
+    #[error("asset {name:?} ({}) has a name no forge keeps: {rule}", path.display())]
+    AssetName {
+        name: String,
+        path: PathBuf,
+        rule: &'static str,
+    },
     #[error("could not read --notes-file {}", path.display())]
     NotesFile {
         path: PathBuf,
@@ -157,6 +169,15 @@ impl Error {
                 "check out the full history: actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`",
             ),
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
+            Self::CommitReleasedAs { .. } => Some(
+                "re-run with the choice that made the existing tag to resume it, or release a newer commit",
+            ),
+            Self::InvalidTagName { .. } => Some(
+                "git refuses names with `..`, `@{`, a `.lock` or `.` ending, spaces, control characters or any of ~^:?*[\\",
+            ),
+            Self::AssetName { .. } => {
+                Some("rename the file, or attach it from a copy with a plain name")
+            }
             Self::NoReleaseInHistory { .. } => Some(
                 "release a commit that contains the stream's releases (merge them in), pass --tag, or --first-release if counting from 0.0.0 is meant",
             ),

@@ -191,11 +191,9 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         .stream
         .releases(tags.iter().map(|t| t.ref_name.as_str()));
     // A stream with no release where other streams have some is most likely a mistyped prefix:
-    // counting from 0.0.0 would push a tag nobody meant.
-    if stream_tags.is_empty()
-        && !config.first_release
-        && !matches!(config.version, VersionChoice::Exact(_))
-    {
+    // counting from 0.0.0, or a given version under it, would push a tag nobody meant. (A
+    // pushed tag of a new stream is a tag of that stream: the check passes.)
+    if stream_tags.is_empty() && !config.first_release {
         let mut found: Vec<String> = tags
             .iter()
             .filter_map(|t| relkit_version::prefix_of(&t.ref_name))
@@ -229,6 +227,9 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     };
     let version = choose_version(forge, &repo, config, &commit, &history).await?;
     let tag = config.stream.tag_name(&version);
+    if !repo.is_valid_tag_name(&tag)? {
+        return Err(Error::InvalidTagName { tag });
+    }
     let prerelease = !VersionKind::of(&version).is_full();
 
     let tag_step = match forge.tag(&tag).await? {
@@ -514,6 +515,31 @@ struct History<'h> {
     tag_commits: &'h HashMap<&'h str, &'h str>,
 }
 
+/// The stream's tags in the target's history, apart from those on the target commit itself:
+/// what a version counts from and where notes start, the same before and after a run tags the
+/// commit, so a re-run makes the same choice.
+fn before_target<'t>(commit: &str, history: &History<'t>) -> Vec<&'t TaggedVersion> {
+    history
+        .stream_tags
+        .iter()
+        .filter(|t| {
+            history
+                .tag_commits
+                .get(t.tag.as_str())
+                .is_some_and(|c| *c != commit && history.positions.contains_key(*c))
+        })
+        .collect()
+}
+
+/// The stream's tags on the target commit itself.
+fn at_target<'t>(commit: &str, history: &History<'t>) -> Vec<&'t TaggedVersion> {
+    history
+        .stream_tags
+        .iter()
+        .filter(|t| history.tag_commits.get(t.tag.as_str()) == Some(&commit))
+        .collect()
+}
+
 async fn choose_version<F: Forge>(
     forge: &F,
     repo: &Repository,
@@ -521,70 +547,98 @@ async fn choose_version<F: Forge>(
     commit: &str,
     history: &History<'_>,
 ) -> Result<Version, Error> {
-    let History {
-        positions,
-        stream_tags,
-        tag_commits,
-    } = *history;
-    let at_commit = |kind: fn(VersionKind) -> bool| {
-        stream_tags
-            .iter()
-            .filter(|t| tag_commits.get(t.tag.as_str()) == Some(&commit))
-            .filter(|t| kind(VersionKind::of(&t.version)))
-            .max()
-            .map(|t| t.version.clone())
-    };
     if let VersionChoice::Exact(version) = &config.version {
         return Ok(version.clone());
     }
     // Versions count from the newest full release in the commit's own history, as the bump
     // decision does: on a hotfix branch cut from 1.1.0, the next patch is 1.1.1 even when 1.2.0
-    // was released since on main.
-    let in_history: Vec<&TaggedVersion> = stream_tags
+    // was released since on main. Tags on the commit itself are left out, so that a re-run
+    // after this run's tag exists computes the same version and resumes it.
+    let before = before_target(commit, history);
+    let on_commit = at_target(commit, history);
+    let is_full = |t: &TaggedVersion| VersionKind::of(&t.version).is_full();
+    // A released commit has nothing left to try out or to become a candidate of: a pre-release
+    // or candidate already on it (made before the release) is resumed, none is made.
+    if let Some(full) = on_commit.iter().filter(|t| is_full(t)).max() {
+        let kind = |k| match &config.version {
+            VersionChoice::Prerelease(_) => matches!(k, VersionKind::Prerelease { .. }),
+            VersionChoice::Candidate(_) => matches!(k, VersionKind::ReleaseCandidate { .. }),
+            _ => false,
+        };
+        if matches!(
+            config.version,
+            VersionChoice::Prerelease(_) | VersionChoice::Candidate(_)
+        ) {
+            return on_commit
+                .iter()
+                .filter(|t| kind(VersionKind::of(&t.version)))
+                .max()
+                .map(|t| t.version.clone())
+                .ok_or_else(|| Error::NothingToRelease {
+                    tag: full.tag.clone(),
+                });
+        }
+    }
+    // Versions other branches released, which this one must not take again.
+    let elsewhere: Vec<TaggedVersion> = history
+        .stream_tags
         .iter()
-        .filter(|t| {
-            tag_commits
-                .get(t.tag.as_str())
-                .is_some_and(|c| positions.contains_key(*c))
-        })
+        .filter(|t| !on_commit.contains(t))
+        .cloned()
         .collect();
-    let latest_full = in_history
-        .iter()
-        .copied()
-        .filter(|t| VersionKind::of(&t.version).is_full())
-        .max();
+    let latest_full = before.iter().copied().filter(|t| is_full(t)).max();
     // A branch cut before the stream's first release would count from 0.0.0.
     if latest_full.is_none()
         && !config.first_release
-        && let Some(newest) = stream_tags
-            .iter()
-            .filter(|t| VersionKind::of(&t.version).is_full())
-            .max()
+        && let Some(newest) = elsewhere.iter().filter(|t| is_full(t)).max()
     {
         return Err(Error::NoReleaseInHistory {
             target: config.target.clone(),
             newest: newest.tag.clone(),
         });
     }
+    // A tag of the same kind already on the commit is a run to resume when it is the version
+    // this choice makes, and a conflict otherwise: one commit is not released twice.
+    let resume = |kind: fn(VersionKind) -> bool, version: Version| {
+        let same_kind: Vec<&&TaggedVersion> = on_commit
+            .iter()
+            .filter(|t| kind(VersionKind::of(&t.version)))
+            .collect();
+        if same_kind.is_empty() || same_kind.iter().any(|t| t.version == version) {
+            Ok(version)
+        } else {
+            Err(Error::CommitReleasedAs {
+                tag: same_kind
+                    .iter()
+                    .map(|t| t.tag.as_str())
+                    .max()
+                    .unwrap_or_default()
+                    .to_owned(),
+                wanted: config.stream.tag_name(&version),
+            })
+        }
+    };
     match &config.version {
         VersionChoice::Exact(version) => Ok(version.clone()),
         VersionChoice::Bump(choice) => {
-            // A full release already tagged at this commit is a run to resume, not a new bump.
-            if let Some(version) = at_commit(VersionKind::is_full) {
-                return Ok(version);
-            }
             let (bump, next) = bumped(repo, config, commit, latest_full, *choice)?;
-            unreleased(next, bump, stream_tags)
+            let next = unreleased(next, bump, &elsewhere)?;
+            resume(VersionKind::is_full, next)
         }
         VersionChoice::Candidate(choice) => {
             let is_rc = |k| matches!(k, VersionKind::ReleaseCandidate { .. });
-            if let Some(version) = at_commit(is_rc) {
-                return Ok(version);
-            }
             let (bump, target) = bumped(repo, config, commit, latest_full, *choice)?;
-            let target = unreleased(target, bump, stream_tags)?;
-            let existing: Vec<Version> = stream_tags.iter().map(|t| t.version.clone()).collect();
-            Ok(next_rc(&target, &existing)?)
+            let target = unreleased(target, bump, &elsewhere)?;
+            let core = |v: &Version| (v.major, v.minor, v.patch);
+            // The candidate already on the commit for this version is the one to resume.
+            if let Some(rc) = on_commit
+                .iter()
+                .find(|t| is_rc(VersionKind::of(&t.version)) && core(&t.version) == core(&target))
+            {
+                return Ok(rc.version.clone());
+            }
+            let existing: Vec<Version> = elsewhere.iter().map(|t| t.version.clone()).collect();
+            resume(is_rc, next_rc(&target, &existing)?)
         }
         VersionChoice::Prerelease(base) => {
             // A monorepo component counts its own commits: the forge's compare cannot filter
@@ -611,24 +665,28 @@ async fn choose_version<F: Forge>(
                 });
             }
             let sha = ShortSha::new(commit)?;
-            let releases: Vec<Version> = in_history.iter().map(|t| t.version.clone()).collect();
-            match base {
+            let releases: Vec<Version> = before.iter().map(|t| t.version.clone()).collect();
+            let version = match base {
                 PrereleaseBase::Latest => {
-                    Ok(next_prerelease(&releases, *base, Bump::None, count, &sha)?)
+                    next_prerelease(&releases, *base, Bump::None, count, &sha)?
                 }
                 PrereleaseBase::Next => {
-                    let bump = decision(repo, config, commit)?.0.max(Bump::Patch);
+                    let after = latest_full.map(|t| t.tag.as_str());
+                    let bump = decision(repo, config, after, commit)?.0.max(Bump::Patch);
                     let current =
                         latest_full.map_or_else(|| Version::new(0, 0, 0), |t| t.version.clone());
-                    let target = unreleased(bump.apply(&current)?, bump, stream_tags)?;
-                    Ok(prerelease_version(&target, count, &sha))
+                    let target = unreleased(bump.apply(&current)?, bump, &elsewhere)?;
+                    prerelease_version(&target, count, &sha)
                 }
-            }
+            };
+            // Pre-releases are cheap: another naming may add one to a commit that has one.
+            Ok(version)
         }
     }
 }
 
-/// The newest full release bumped as chosen, and the bump.
+/// The newest full release bumped as chosen (with `auto`, as the commits since it call for),
+/// and the bump.
 fn bumped(
     repo: &Repository,
     config: &Config,
@@ -637,19 +695,20 @@ fn bumped(
     choice: BumpChoice,
 ) -> Result<(Bump, Version), Error> {
     let current = latest_full.map_or_else(|| Version::new(0, 0, 0), |t| t.version.clone());
-    match choice {
-        BumpChoice::Fixed(bump) => Ok((bump, bump.apply(&current)?)),
+    let bump = match choice {
+        BumpChoice::Fixed(bump) => bump,
         BumpChoice::Auto => {
-            let (bump, next) = decision(repo, config, commit)?;
+            let (bump, _) = decision(repo, config, latest_full.map(|t| t.tag.as_str()), commit)?;
             if bump == Bump::None {
                 return Err(Error::NothingToRelease {
                     tag: latest_full
                         .map_or_else(|| "the first commit".to_owned(), |t| t.tag.clone()),
                 });
             }
-            Ok((bump, next))
+            bump
         }
-    }
+    };
+    Ok((bump, bump.apply(&current)?))
 }
 
 /// `version`, or, when another branch has released it already, the next one the same bump
@@ -673,12 +732,19 @@ fn unreleased(
     Ok(version)
 }
 
-/// The bump the unreleased commits call for, and the version it leads to.
-fn decision(repo: &Repository, config: &Config, commit: &str) -> Result<(Bump, Version), Error> {
+/// The bump the commits after the release `after` (all of them when `None`) call for, and the
+/// version it leads to: the same commits the release's notes list.
+fn decision(
+    repo: &Repository,
+    config: &Config,
+    after: Option<&str>,
+    commit: &str,
+) -> Result<(Bump, Version), Error> {
     let notes = relkit_changelog::generate(&Request {
         repo: repo.root().to_path_buf(),
         stream: config.stream.clone(),
-        range: Range::Unreleased {
+        range: Range::Release {
+            after: after.map(str::to_owned),
             to: commit.to_owned(),
         },
         config: changelog_config(config),
@@ -697,6 +763,50 @@ fn changelog_config(config: &Config) -> ConfigSource {
     }
 }
 
+/// The tag a release's notes start after, in the history of the target commit (tags on the
+/// commit itself never: a re-run after this run's tag, or a promotion of the same commit, makes
+/// the same notes).
+///
+/// A full release's notes start at the highest full release below it: after a hotfix branch
+/// (v1.0.1, cut from v1.0.0) was merged into main, v1.1.1's notes start at v1.1.0, not at the
+/// more recent v1.0.1. A pre-release's start at the nearest tag of the stream from the newest
+/// full release on: pre-releases are named from the release they follow (`1.1.0-pre.4`) or the
+/// one they lead to, never from an older one, so tags of older lines drop out.
+fn notes_start(
+    version: &Version,
+    tag: &str,
+    commit: &str,
+    history: &History<'_>,
+) -> Option<String> {
+    let before: Vec<&TaggedVersion> = before_target(commit, history)
+        .into_iter()
+        .filter(|t| t.tag != tag)
+        .collect();
+    let full = before
+        .iter()
+        .copied()
+        .filter(|t| VersionKind::of(&t.version).is_full());
+    if VersionKind::of(version).is_full() {
+        return full
+            .filter(|t| t.version < *version)
+            .max()
+            .map(|t| t.tag.clone());
+    }
+    let core = |v: &Version| (v.major, v.minor, v.patch);
+    let floor = full.max().map(|t| core(&t.version));
+    before
+        .iter()
+        .filter(|t| floor.is_none_or(|floor| core(&t.version) >= floor))
+        .filter_map(|t| {
+            let position = history
+                .positions
+                .get(*history.tag_commits.get(t.tag.as_str())?)?;
+            Some((position, *t))
+        })
+        .min_by_key(|(position, t)| (**position, std::cmp::Reverse(t.version.clone())))
+        .map(|(_, t)| t.tag.clone())
+}
+
 /// The release notes: a file's text, or the changelog since the previous release of the same
 /// kind (a full release's notes start at the previous full release, a pre-release's at the
 /// previous tag of the stream) that the commit reaches.
@@ -708,11 +818,6 @@ fn notes(
     commit: &str,
     history: &History<'_>,
 ) -> Result<(String, Option<Version>), Error> {
-    let History {
-        positions: order,
-        stream_tags,
-        tag_commits,
-    } = *history;
     let source = match &config.notes {
         NotesChoice::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| Error::NotesFile {
@@ -723,20 +828,7 @@ fn notes(
         }
         NotesChoice::Changelog(source) => source.clone(),
     };
-    let full = VersionKind::of(version).is_full();
-    // The nearest tag of the right kind in the history of the commit. Pre-releases are found
-    // by history alone: `1.0.1-pre.2` comes before `1.0.0-pre.3` when 1.0.0 was released in
-    // between, although SemVer ranks it higher.
-    let after = stream_tags
-        .iter()
-        .filter(|t| t.tag != tag)
-        .filter(|t| !full || (VersionKind::of(&t.version).is_full() && t.version < *version))
-        .filter_map(|t| {
-            let position = order.get(*tag_commits.get(t.tag.as_str())?)?;
-            Some((position, t))
-        })
-        .min_by_key(|(position, t)| (**position, std::cmp::Reverse(t.version.clone())))
-        .map(|(_, t)| t.tag.clone());
+    let after = notes_start(version, tag, commit, history);
     let notes = relkit_changelog::generate(&Request {
         repo: repo.root().to_path_buf(),
         stream: config.stream.clone(),

@@ -436,11 +436,49 @@ async fn a_prefix_without_tags_is_refused_unless_a_first_release() {
     let mut first = config(&repo, auto());
     first.first_release = true;
     assert_eq!(plan(&forge, &first).await.expect("plan").tag, "v0.1.0");
-    // A version given outright is a choice, not a typo.
-    let given = plan(&forge, &config(&repo, exact("1.0.0")))
+    // A version given outright under the mistyped prefix would push a tag nobody meant too.
+    let err = plan(&forge, &config(&repo, exact("1.0.0")))
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::NoTagsInStream { .. }), "{err}");
+    let mut given = config(&repo, exact("1.0.0"));
+    given.first_release = true;
+    assert_eq!(plan(&forge, &given).await.expect("plan").tag, "v1.0.0");
+    // A pushed tag of a new stream is in the stream: nothing to refuse.
+    repo.tag("v1.0.0");
+    let pushed = plan(&forge, &config(&repo, exact("1.0.0")))
         .await
         .expect("plan");
-    assert_eq!(given.tag, "v1.0.0");
+    assert_eq!(pushed.tag, "v1.0.0");
+}
+
+/// Names that would fail on the forge or in git after the first write are refused in the plan.
+#[tokio::test]
+async fn an_asset_or_tag_name_git_or_a_forge_refuses_stops_the_plan() {
+    let repo = scenario::product();
+    build(&repo, &[("a\\b.bin", "x")]);
+    let forge = forge(&repo);
+    let err = plan(&forge, &config(&repo, exact("1.1.0")))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&err, Error::AssetName { name, .. } if name == "a\\b.bin"),
+        "{err}"
+    );
+    assert!(err.is_bad_input());
+    build(&repo, &[("app.tar.gz", "app")]);
+    let err = plan(&forge, &config(&repo, exact("1.1.0-x.lock")))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&err, Error::InvalidTagName { tag } if tag == "v1.1.0-x.lock"),
+        "{err}"
+    );
+    assert!(err.is_bad_input());
+    assert!(
+        repo.git(&["tag", "-l", "v1.1.0*"]).is_empty(),
+        "no tag made"
+    );
 }
 
 /// An asset of an earlier run that this run does not attach stays, and the plan says so.
@@ -643,4 +681,144 @@ async fn a_branch_without_the_streams_releases_is_refused() {
     let mut meant = config(&repo, auto());
     meant.first_release = true;
     assert_eq!(plan(&forge, &meant).await.expect("plan").tag, "v0.1.0");
+}
+
+/// After a hotfix branch (v1.0.1, cut from v1.0.0) was merged back into main, main's next
+/// release counts and starts its notes at v1.1.0, the newest release in its history, not at
+/// the more recent v1.0.1, whose line never had main's feature.
+#[tokio::test]
+async fn a_merged_hotfix_leaves_notes_starting_at_the_newest_release() {
+    let repo = GitRepo::new();
+    repo.commit("feat: first");
+    repo.tag("v1.0.0");
+    repo.commit("feat: main feature");
+    repo.tag("v1.1.0");
+    repo.git(&["switch", "-q", "-c", "hotfix/1.0", "v1.0.0"]);
+    repo.commit("fix: urgent");
+    repo.tag("v1.0.1");
+    repo.switch("main");
+    repo.merge("hotfix/1.0", "Merge branch 'hotfix/1.0'");
+    repo.commit("fix: after the merge");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let full = plan(&forge, &config(&repo, auto())).await.expect("plan");
+    assert_eq!(full.tag, "v1.1.1");
+    assert!(full.body.contains("(v1.1.0 → v1.1.1)"), "{}", full.body);
+    assert!(full.body.contains("After the merge"), "{}", full.body);
+    // New to the 1.1 line: v1.1.0 did not have it.
+    assert!(full.body.contains("Urgent"), "{}", full.body);
+    assert!(!full.body.contains("Main feature"), "{}", full.body);
+
+    let pre = config(&repo, VersionChoice::Prerelease(PrereleaseBase::Latest));
+    let pre = plan(&forge, &pre).await.expect("plan");
+    assert!(pre.tag.starts_with("v1.1.0-pre."), "{}", pre.tag);
+    assert!(!pre.body.contains("Main feature"), "{}", pre.body);
+}
+
+/// The version counts from the stream's newest release even when the repository's cliff.toml
+/// has a `tag_pattern` that hides the stream's tags from the notes.
+#[tokio::test]
+async fn a_tag_pattern_that_hides_the_stream_never_lowers_the_version() {
+    let repo = GitRepo::new();
+    let cliff = include_str!("../../../changelog/src/default-cliff.toml").replacen(
+        "[git]\n",
+        "[git]\ntag_pattern = \"^v[0-9]\"\n",
+        1,
+    );
+    repo.commit_file("cliff.toml", &cliff, "feat: a");
+    repo.tag("v1.0.0");
+    repo.tag("edge/v0.5.0");
+    repo.commit("fix: b");
+    repo.tag("edge/v0.5.1");
+    repo.commit("fix: c");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let mut cfg = config(&repo, auto());
+    cfg.stream = relkit_version::Stream::new("edge/v").expect("prefix");
+    cfg.notes = NotesChoice::Changelog(relkit_changelog::ConfigSource::Discover);
+    assert_eq!(plan(&forge, &cfg).await.expect("plan").tag, "edge/v0.5.2");
+    cfg.version = VersionChoice::Candidate(BumpChoice::Auto);
+    assert_eq!(
+        plan(&forge, &cfg).await.expect("plan").tag,
+        "edge/v0.5.2-rc.1"
+    );
+}
+
+/// A commit released by one choice is resumed by the same choice and refused by another: a bump
+/// never silently answers with the tag an earlier run made.
+#[tokio::test]
+async fn a_released_commit_is_resumed_by_its_choice_and_refused_by_another() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    repo.commit("feat: b");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let rc = config(&repo, VersionChoice::Candidate(BumpChoice::Auto));
+    let first = plan(&forge, &rc).await.expect("plan");
+    assert_eq!(first.tag, "v1.1.0-rc.1");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    assert!(plan(&forge, &rc).await.expect("again").is_noop());
+    let major_rc = config(
+        &repo,
+        VersionChoice::Candidate(BumpChoice::Fixed(Bump::Major)),
+    );
+    let err = plan(&forge, &major_rc).await.expect_err("refused");
+    assert!(
+        matches!(&err, Error::CommitReleasedAs { tag, wanted } if tag == "v1.1.0-rc.1" && wanted == "v2.0.0-rc.1"),
+        "{err}"
+    );
+
+    let minor = config(&repo, VersionChoice::Bump(BumpChoice::Fixed(Bump::Minor)));
+    let release = plan(&forge, &minor).await.expect("plan");
+    assert_eq!(release.tag, "v1.1.0");
+    apply(&forge, &release, &mut |_| {}).await.expect("apply");
+    for same in [minor, config(&repo, auto())] {
+        let again = plan(&forge, &same).await.expect("again");
+        assert_eq!(again.tag, "v1.1.0");
+        assert!(again.is_noop(), "{again}");
+    }
+    let major = config(&repo, VersionChoice::Bump(BumpChoice::Fixed(Bump::Major)));
+    let err = plan(&forge, &major).await.expect_err("refused");
+    assert!(
+        matches!(&err, Error::CommitReleasedAs { tag, wanted } if tag == "v1.1.0" && wanted == "v2.0.0"),
+        "{err}"
+    );
+    // The candidate made before the release is resumed as it was.
+    assert!(plan(&forge, &rc).await.expect("rc again").is_noop());
+}
+
+/// A pre-release on a candidate's commit lists the commits since the last release, not none;
+/// after that commit is promoted, both jobs re-run to the same result.
+#[tokio::test]
+async fn tags_on_the_commit_itself_neither_start_notes_nor_block_a_rerun() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    repo.commit("feat: b");
+    repo.commit("fix: c");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let rc = config(&repo, VersionChoice::Candidate(BumpChoice::Auto));
+    let candidate = plan(&forge, &rc).await.expect("plan");
+    apply(&forge, &candidate, &mut |_| {}).await.expect("apply");
+    let pre = config(&repo, VersionChoice::Prerelease(PrereleaseBase::Latest));
+    let prerelease = plan(&forge, &pre).await.expect("plan");
+    assert!(
+        prerelease.body.contains("(v1.0.0 → "),
+        "{}",
+        prerelease.body
+    );
+    assert!(prerelease.body.contains("B"), "{}", prerelease.body);
+    apply(&forge, &prerelease, &mut |_| {})
+        .await
+        .expect("apply");
+    let full = plan(&forge, &config(&repo, exact("1.1.0")))
+        .await
+        .expect("plan");
+    apply(&forge, &full, &mut |_| {}).await.expect("apply");
+    for choice in [rc, pre] {
+        let again = plan(&forge, &choice).await.expect("again");
+        assert!(again.is_noop(), "{again}");
+    }
 }
