@@ -36,6 +36,12 @@ pub enum Error {
         "the target commit is already released as {tag}; this choice would release it again as {wanted}"
     )]
     CommitReleasedAs { tag: String, wanted: String },
+    #[error("the release notes are {chars} characters long; {forge} takes at most {max}")]
+    NotesTooLong {
+        chars: usize,
+        max: usize,
+        forge: String,
+    },
     #[error("tag {tag:?} is not a valid git tag name")]
     InvalidTagName { tag: String },
     #[error("asset {name:?} ({}) has a name no forge keeps: {rule}", path.display())]
@@ -171,6 +177,9 @@ impl Error {
             Self::NothingToRelease { .. } => Some("commit something first, or pass --tag"),
             Self::CommitReleasedAs { .. } => Some(
                 "re-run with the choice that made the existing tag to resume it, or release a newer commit",
+            ),
+            Self::NotesTooLong { .. } => Some(
+                "narrow the notes (a first release can pass --notes-file with a summary that links the changelog)",
             ),
             Self::InvalidTagName { .. } => Some(
                 "git refuses names with `..`, `@{`, a `.lock` or `.` ending, spaces, control characters or any of ~^:?*[\\",

@@ -360,7 +360,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         ));
     }
 
-    preflight(forge, &repo, &commit, &release, &planned, tag_step).await?;
+    preflight(forge, &repo, &commit, (&release, &body), &planned, tag_step).await?;
 
     let publish = !config.draft;
     if let ReleaseStep::Update(r, _) | ReleaseStep::Keep(r) = &release
@@ -411,13 +411,13 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     })
 }
 
-/// What the forge says before any write: the token may push, and each file to upload fits the
-/// instance's attachment limits.
+/// What the forge says before any write: the token may push, the notes are not too long, and
+/// each file to upload fits the instance's attachment limits.
 async fn preflight<F: Forge>(
     forge: &F,
     repo: &Repository,
     commit: &str,
-    release: &ReleaseStep,
+    (release, body): (&ReleaseStep, &str),
     assets: &[PlannedAsset],
     tag_step: Presence,
 ) -> Result<(), Error> {
@@ -434,6 +434,22 @@ async fn preflight<F: Forge>(
     let checked = forge.preflight().await?;
     if checked.can_write == Some(false) {
         return Err(Error::CannotWrite {
+            forge: forge.describe(),
+        });
+    }
+    let writes_notes = match release {
+        ReleaseStep::Create => true,
+        ReleaseStep::Update(_, changes) => changes.contains(&"notes"),
+        ReleaseStep::Keep(_) => false,
+    };
+    let chars = body.chars().count();
+    if writes_notes
+        && let Some(max) = checked.max_notes
+        && chars > max
+    {
+        return Err(Error::NotesTooLong {
+            chars,
+            max,
             forge: forge.describe(),
         });
     }

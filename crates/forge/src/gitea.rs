@@ -580,6 +580,8 @@ impl Forge for Gitea {
             can_write: repository.permissions.map(|p| p.push),
             can_write_workflows: None,
             attachments,
+            // A release's note is a TEXT column: no limit a changelog reaches.
+            max_notes: None,
         })
     }
 

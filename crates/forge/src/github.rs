@@ -398,6 +398,10 @@ fn update_body(release: &Release, patch: &ReleasePatch) -> serde_json::Value {
     body
 }
 
+/// GitHub refuses a release body longer than this many characters ("body is too long (maximum
+/// is 125000 characters)"), after the tag was pushed if nothing checked it before.
+pub const MAX_NOTES: usize = 125_000;
+
 fn is_commit_id(text: &str) -> bool {
     text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -1056,6 +1060,7 @@ impl Forge for GitHub {
             can_write,
             can_write_workflows,
             attachments: None,
+            max_notes: Some(MAX_NOTES),
         })
     }
 

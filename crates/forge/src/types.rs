@@ -153,6 +153,8 @@ pub struct Preflight {
     pub can_write_workflows: Option<bool>,
     /// Limits on release attachments (Gitea's `[attachment]` settings).
     pub attachments: Option<AttachmentLimits>,
+    /// The longest release notes the forge takes, in characters.
+    pub max_notes: Option<usize>,
 }
 
 /// What an instance accepts as a release attachment.

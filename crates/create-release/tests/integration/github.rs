@@ -238,3 +238,35 @@ async fn an_installation_token_is_judged_by_its_first_write() {
         "no tag"
     );
 }
+
+/// Notes longer than GitHub takes are refused in the plan, before the tag is pushed; the
+/// emulator refuses them as GitHub does, so the limit is the forge's.
+#[tokio::test]
+async fn notes_longer_than_github_takes_stop_the_plan_before_any_write() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "app")]);
+    let emulator = Emulator::start(Flavor::GitHub, repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let forge = github(emulator.url());
+    let notes = repo.path().join(".git/NOTES.md");
+    let mut cfg = config(&repo, exact("1.1.0"));
+    cfg.notes = relkit_create_release::NotesChoice::File(notes.clone());
+
+    std::fs::write(&notes, "é".repeat(github::MAX_NOTES + 1)).expect("notes");
+    let err = plan(&forge, &cfg).await.expect_err("too long");
+    assert!(
+        matches!(err, relkit_create_release::Error::NotesTooLong { chars, max, .. } if chars == max + 1),
+        "{err}"
+    );
+    assert!(err.is_bad_input());
+    assert!(
+        emulator.requests().iter().all(|r| r.method == "GET"),
+        "nothing written"
+    );
+
+    // At the limit (characters, not bytes) the release is made.
+    std::fs::write(&notes, "é".repeat(github::MAX_NOTES)).expect("notes");
+    let planned = plan(&forge, &cfg).await.expect("plan");
+    apply(&forge, &planned, &mut |_| {}).await.expect("apply");
+    assert_eq!(emulator.releases().len(), 1);
+}

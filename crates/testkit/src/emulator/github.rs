@@ -156,6 +156,32 @@ fn validation(resource: &str, code: &str, field: &str) -> Reply {
     )
 }
 
+/// GitHub's limit on a release body: 422 with the field's message beyond 125,000 characters.
+fn check_notes(body: &Value) -> Result<(), Reply> {
+    const MAX: usize = 125_000;
+    let long = body
+        .get("body")
+        .and_then(Value::as_str)
+        .is_some_and(|b| b.chars().count() > MAX);
+    if !long {
+        return Ok(());
+    }
+    Err(Reply::json(
+        422,
+        json!({
+            "message": "Validation Failed",
+            "errors": [{
+                "resource": "Release",
+                "code": "custom",
+                "field": "body",
+                "message": format!("body is too long (maximum is {MAX} characters)")
+            }],
+            "documentation_url": DOCS,
+            "status": "422"
+        }),
+    ))
+}
+
 fn unprocessable(message: &str) -> Reply {
     Reply::json(
         422,
@@ -1041,6 +1067,7 @@ impl Ctx<'_> {
         let tag = str_field(&body, "tag_name")
             .filter(|t| !t.is_empty())
             .ok_or_else(|| validation("Release", "missing_field", "tag_name"))?;
+        check_notes(&body)?;
         let draft = body.get("draft").and_then(Value::as_bool).unwrap_or(false);
         let target = str_field(&body, "target_commitish").unwrap_or_else(|| self.default_branch());
         if self.published_with_tag(&tag, 0) {
@@ -1086,6 +1113,7 @@ impl Ctx<'_> {
     fn update_release(&mut self, id: u64) -> Outcome {
         self.need(Need::Contents(Access::Write))?;
         let body = self.body()?;
+        check_notes(&body)?;
         let mut r = self.release(id)?;
         let locked = r.immutable && !r.draft;
         if let Some(tag) = str_field(&body, "tag_name")

@@ -52,6 +52,30 @@ async fn a_draft_has_no_tag_and_is_not_found_by_tag_until_published() {
     );
 }
 
+/// GitHub's limit on a release body, in characters, on create and on update.
+#[tokio::test]
+async fn a_body_over_125000_characters_is_refused() {
+    let (repo, _, _) = repo();
+    let (forge, api) = start(repo.path());
+    let long = "é".repeat(125_001);
+    let refused = api
+        .create_release(json!({ "tag_name": "v1.0.0", "draft": true, "body": long }))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.json);
+    assert_eq!(refused.json["errors"][0]["field"], "body");
+    assert!(forge.releases().is_empty());
+    let at_limit = "é".repeat(125_000);
+    let made = api
+        .create_release(json!({ "tag_name": "v1.0.0", "draft": true, "body": at_limit }))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.json);
+    let id = made.u64("id");
+    let update = api
+        .patch(&format!("{REPOS}/releases/{id}"), json!({ "body": long }))
+        .await;
+    assert_eq!(update.status, 422, "{}", update.json);
+}
+
 #[tokio::test]
 async fn a_published_release_creates_its_tag_at_the_target_and_cannot_be_created_twice() {
     let (repo, first, _) = repo();
