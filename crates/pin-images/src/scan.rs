@@ -142,14 +142,21 @@ struct Chunk<'a> {
 }
 
 /// Splits at lines that start a document (`---`, alone or followed by a space) and after lines
-/// that end one (`...`).
+/// that end one (`...`). A leading UTF-8 BOM belongs to no document: the parsers would read it as
+/// content (with two top-level keys, `yaml_serde` then sees "more than one document"), so the
+/// first chunk starts after it and the BOM stays in the file's bytes, outside every span.
 fn documents(text: &str) -> Vec<Chunk<'_>> {
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let mut chunks = Vec::new();
-    let mut start = 0;
+    let mut start = bom;
     let mut start_line = 1;
-    let mut offset = 0;
+    let mut offset = bom;
     let mut line = 1;
-    for raw in text.split_inclusive('\n') {
+    for raw in text[bom..].split_inclusive('\n') {
         let content = raw.trim_end_matches(['\n', '\r']);
         let content = content.strip_prefix('\u{feff}').unwrap_or(content);
         let marker = |m: &str| {
@@ -801,6 +808,28 @@ mod tests {
         let bare = "images:\n  - name: nginx\n    newTag: 1.25.3\n";
         assert_eq!(images("kustomization.yml", bare).len(), 1);
         assert!(images("values.yaml", bare).is_empty());
+    }
+
+    #[test]
+    fn a_bom_before_several_top_level_keys_is_not_part_of_the_document() {
+        let text = "\u{feff}apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:latest\n---\nkind: Job\nspec:\n  containers: [{name: b, image: redis:7}]\n";
+        let found = scan(Path::new("pod.yaml"), text, &HashMap::new()).expect("a BOM is not YAML");
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| match &f.site {
+                Site::Value(s) => (f.line, f.column, &text[s.span.clone()]),
+                Site::Pair { .. } => unreachable!(),
+            })
+            .collect();
+        assert_eq!(got, vec![(6, 12, "nginx:latest"), (10, 33, "redis:7")]);
+        // The first line's columns do not count the BOM.
+        let one = scan(
+            Path::new("c.yml"),
+            "\u{feff}image: app:1\nother: 2\n",
+            &HashMap::new(),
+        )
+        .expect("scan");
+        assert_eq!((one[0].line, one[0].column), (1, 8));
     }
 
     #[test]
