@@ -806,16 +806,14 @@ impl Client {
             what: what_token.clone(),
             message: format!("the token realm {realm:?} is not a URL: {e}"),
         })?;
-        let realm_host = match (url.host_str(), url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            _ => String::new(),
-        };
-        if url.scheme() != "https"
-            && !(self.plain_http_allowed(&realm_host) || self.plain_http_allowed(registry))
-        {
+        let realm_host = host_port(&url);
+        // The realm's own host decides: a loopback or listed registry may still name a token
+        // server elsewhere, and credentials must not reach that one in clear text.
+        if url.scheme() != "https" && !self.plain_http_allowed(&realm_host) {
             return Err(Error::Insecure {
-                registry: realm_host,
+                registry: registry.to_owned(),
+                what: "the token realm".to_owned(),
+                url: shown_url(&url),
             });
         }
         let response = self
@@ -930,6 +928,23 @@ fn header(response: &Response, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// `host[:port]` of `url`, as registries are named.
+fn host_port(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// `url` without its query and fragment (a signed redirect carries its signature there).
+fn shown_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, Error> {

@@ -99,11 +99,18 @@ pub enum Error {
         message: String,
     },
 
+    /// A URL the registry sends relkit to (its token realm) is plain HTTP on a host
+    /// that is neither loopback nor listed as insecure.
     #[error(
-        "plain HTTP to {registry} is refused: only loopback registries and the ones listed as \
-         insecure are reached without TLS"
+        "plain HTTP to {url} ({what}, named by the registry {registry}) is refused: only \
+         loopback hosts and hosts listed as insecure registries are reached without TLS, \
+         whatever the registry itself is"
     )]
-    Insecure { registry: String },
+    Insecure {
+        registry: String,
+        what: String,
+        url: String,
+    },
 
     #[error("could not set up HTTP: {message}")]
     Setup { message: String },
@@ -127,7 +134,9 @@ impl Error {
             Self::Unreachable { .. } => {
                 Some("is the registry running and its address right? (proxies, DNS, firewalls)")
             }
-            Self::Insecure { .. } => Some("list the registry with --insecure-registry"),
+            Self::Insecure { .. } => Some(
+                "serve it over HTTPS, or list its host (`host:port`) with --insecure-registries",
+            ),
             _ => None,
         }
     }

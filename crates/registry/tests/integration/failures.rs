@@ -368,3 +368,36 @@ async fn an_unreachable_token_server_is_tried_once_for_all_waiting_lookups() {
         "one probe of the registry"
     );
 }
+
+/// A loopback registry may be reached over plain HTTP, but the token realm it names is judged by
+/// its own host: credentials never go in clear text to a host that is not loopback or listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_token_realm_elsewhere_is_refused_before_any_token_request() {
+    // TEST-NET-1 (RFC 5737): nothing answers there, and nothing may be sent there.
+    let realm = "http://192.0.2.1:9/token";
+    let challenge = format!("WWW-Authenticate: Bearer realm=\"{realm}\",service=\"fake\"");
+    let (host, _) = serve(move |_, _| reply("401 Unauthorized", &[&challenge], ""));
+    let client = client_with(Credentials::none().with(
+        &host,
+        Credential::Basic {
+            username: USER.to_owned(),
+            password: Secret::new(PASSWORD),
+        },
+    ));
+    let started = std::time::Instant::now();
+    let err = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect_err("an http realm on another host");
+    assert!(matches!(err, Error::Insecure { .. }), "{err}");
+    let message = err.to_string();
+    for part in [realm, "token realm", host.as_str(), "loopback", "insecure"] {
+        assert!(message.contains(part), "{part:?} in {message}");
+    }
+    assert!(!message.contains(PASSWORD), "{message}");
+    assert_eq!(client.stats()[host.as_str()].token_requests, 0);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "refused without trying to connect"
+    );
+}
