@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use base64::Engine as _;
-use relkit_testkit::registry::{Auth, Format, Registry};
+use relkit_testkit::registry::{Auth, Format, Redirect, Registry};
 use tempfile::TempDir;
 
 use crate::support::{Run, Runner, run};
@@ -815,5 +815,65 @@ fn kustomize_overlays_are_checked_and_pinned() {
     assert_eq!(
         out.errors()[0].properties.get("line").map(String::as_str),
         Some("3")
+    );
+}
+
+/// registry.k8s.io redirects every manifest request to the registry that holds the image:
+/// resolve, check and verify follow, and the pins keep the name the files use.
+#[test]
+fn resolve_check_and_verify_follow_a_registry_that_redirects() {
+    let registry = Registry::start(Auth::Open);
+    let image = registry.push_image("team/api", "1.4.2", Format::Oci);
+    let front = Redirect::start(registry.host());
+    let project = Project::new(&registry, PASSWORD);
+    let f = front.host();
+    project.write(
+        "compose.yml",
+        &format!("services:\n  api:\n    image: {f}/team/api:1.4.2\n"),
+    );
+    project
+        .relkit(
+            &Runner::github(),
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "compose.yml",
+                "--pins-file",
+                "pins.env",
+                "--write",
+            ],
+        )
+        .expect_code(0);
+    let pinned = format!("{f}/team/api:1.4.2@{}", image.digest);
+    assert!(
+        project.read("compose.yml").contains(&pinned),
+        "{}",
+        project.read("compose.yml")
+    );
+    assert!(
+        project
+            .read("pins.env")
+            .contains(&format!("API_IMAGE={pinned}")),
+        "{}",
+        project.read("pins.env")
+    );
+    let redirected = front.redirected();
+    assert!(redirected >= 1, "{redirected}");
+    project
+        .relkit(
+            &Runner::github(),
+            &["pin-images", "check", "--production-files", "compose.yml"],
+        )
+        .expect_code(0);
+    project
+        .relkit(
+            &Runner::github(),
+            &["pin-images", "verify", "--pins-file", "pins.env"],
+        )
+        .expect_code(0);
+    assert!(
+        front.redirected() >= redirected + 2,
+        "check and verify went through it too"
     );
 }

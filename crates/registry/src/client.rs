@@ -488,6 +488,11 @@ impl Client {
 
     /// `HEAD` or `GET` of the manifest at `at` in `reference`'s repository, accepting every
     /// manifest type relkit reads; any answer but 200 is an error.
+    ///
+    /// Redirects are followed by hand, at most [`MAX_REDIRECTS`] of them (registry.k8s.io
+    /// redirects every manifest request to the registry that holds it): with the registry's
+    /// credentials while they stay on its origin, without them elsewhere, and never to plain HTTP
+    /// on a host that would not be reached over plain HTTP as a registry.
     async fn ask_manifest(
         &self,
         method: Method,
@@ -495,17 +500,53 @@ impl Client {
         at: &str,
         what: &str,
     ) -> Result<Response, Error> {
-        let url = self.manifest_url(reference, at)?;
-        let response = self
-            .send(reference.registry(), &pull(reference), what, || {
+        let registry = reference.registry();
+        let origin = self.base_url(registry)?.origin();
+        let mut url = self.manifest_url(reference, at)?;
+        let mut hops = 0;
+        loop {
+            let request = || {
                 self.transport
                     .http
                     .request(method.clone(), url.clone())
                     .header(ACCEPT, manifest::ACCEPT)
-            })
-            .await?;
-        self.expect(reference, what, response, &[StatusCode::OK])
-            .await
+            };
+            let response = if url.origin() == origin {
+                self.send(registry, &pull(reference), what, request).await?
+            } else {
+                self.transport
+                    .send(registry, Peer::Registry, what, request)
+                    .await?
+            };
+            if !is_redirect(response.status()) {
+                return self
+                    .expect(reference, what, response, &[StatusCode::OK])
+                    .await;
+            }
+            let next = self.location(registry, what, &url, &response)?;
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return Err(Error::Protocol {
+                    registry: registry.to_owned(),
+                    what: what.to_owned(),
+                    message: format!(
+                        "gave up after {MAX_REDIRECTS} redirects (the next to {}); a registry \
+                         answers within a few",
+                        shown_url(&next)
+                    ),
+                });
+            }
+            if next.scheme() != "https"
+                && !(next.scheme() == "http" && self.plain_http_allowed(&host_port(&next)))
+            {
+                return Err(Error::Insecure {
+                    registry: registry.to_owned(),
+                    what: format!("a redirect for {what}"),
+                    url: shown_url(&next),
+                });
+            }
+            url = next;
+        }
     }
 
     /// `PUT` of `manifest` at `at` (a tag or its digest) in `target`'s repository.
@@ -928,6 +969,21 @@ fn header(response: &Response, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// The most redirects one manifest request follows.
+const MAX_REDIRECTS: usize = 5;
+
+/// The answers that send a `HEAD` or `GET` elsewhere.
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
 }
 
 /// `host[:port]` of `url`, as registries are named.

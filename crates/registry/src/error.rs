@@ -99,7 +99,7 @@ pub enum Error {
         message: String,
     },
 
-    /// A URL the registry sends relkit to (its token realm) is plain HTTP on a host
+    /// A URL the registry sends relkit to (its token realm, a redirect) is plain HTTP on a host
     /// that is neither loopback nor listed as insecure.
     #[error(
         "plain HTTP to {url} ({what}, named by the registry {registry}) is refused: only \

@@ -78,8 +78,8 @@ impl Transport {
             .user_agent(concat!("relkit/", env!("CARGO_PKG_VERSION")))
             .timeout(policy.timeout)
             .connect_timeout(policy.connect_timeout)
-            // A token must not follow a redirect to another host; blob redirects are followed
-            // by hand, without the Authorization header.
+            // A token must not follow a redirect to another host: manifest and blob redirects
+            // are followed by hand (client.rs), credentials only on the registry's own origin.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Setup { message: chain(&e) })?;

@@ -560,6 +560,93 @@ impl Drop for Registry {
     }
 }
 
+/// A front on 127.0.0.1 that answers every `/v2/…` request with a `307 Temporary Redirect` to
+/// the same path and query on `upstream`, as registry.k8s.io sends each manifest request to the
+/// registry that holds it. Stopped when dropped.
+#[derive(Debug)]
+pub struct Redirect {
+    host: String,
+    redirected: Arc<AtomicU64>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Redirect {
+    /// Starts a front for `upstream` (`127.0.0.1:PORT`) on a free port.
+    pub fn start(upstream: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the redirect");
+        listener
+            .set_nonblocking(true)
+            .expect("make the redirect's listener non-blocking");
+        let port = listener.local_addr().expect("its address").port();
+        let redirected = Arc::new(AtomicU64::new(0));
+        let count = redirected.clone();
+        let upstream = upstream.to_owned();
+        let app = Router::new().fallback(move |uri: axum::http::Uri| {
+            let count = count.clone();
+            let upstream = upstream.clone();
+            async move {
+                if !uri.path().starts_with("/v2/") {
+                    return StatusCode::NOT_FOUND.into_response();
+                }
+                count.fetch_add(1, Ordering::Relaxed);
+                let to = match uri.path_and_query() {
+                    Some(pq) => format!("http://{upstream}{pq}"),
+                    None => format!("http://{upstream}{}", uri.path()),
+                };
+                (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, to)]).into_response()
+            }
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("registry-redirect-{port}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .expect("build the redirect's runtime");
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)
+                        .expect("register the redirect's listener");
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = stopped => {}
+                    }
+                });
+                runtime.shutdown_background();
+            })
+            .expect("start the redirect's thread");
+        Self {
+            host: format!("127.0.0.1:{port}"),
+            redirected,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// `127.0.0.1:PORT`, the name references use to reach the upstream through it.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// How many requests it redirected.
+    pub fn redirected(&self) -> u64 {
+        self.redirected.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Redirect {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The address in distribution's `listening on 127.0.0.1:PORT` log line.
 fn listening_address(log: &str) -> Option<String> {
     let at = log.find("listening on ")? + "listening on ".len();

@@ -2,16 +2,15 @@
 //! image, a registry that is busy; and credentials taken from a docker config.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use relkit_registry::{Credential, Credentials, Error, Reference, Secret};
 use relkit_testkit::registry::{Auth, Format, Registry};
 
-use crate::common::{PASSWORD, USER, client, client_with, reference};
+use crate::common::{PASSWORD, USER, client, client_with, reference, reply, serve};
 
 const WRONG: &str = "Wr0ng-but-still-secret";
 
@@ -176,43 +175,6 @@ async fn a_broken_docker_config_is_reported_with_its_path() {
         .expect_err("broken config");
     assert!(matches!(err, Error::Credentials { .. }), "{err}");
     assert!(err.to_string().contains("config.json"), "{err}");
-}
-
-/// A loopback server whose answer to the n-th request (its request line given) `answer` writes;
-/// returns its address and the request lines it saw.
-fn serve(
-    answer: impl Fn(usize, &str) -> String + Send + 'static,
-) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let host = listener.local_addr().expect("address").to_string();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { break };
-            let mut buf = [0u8; 8192];
-            let read = stream.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..read]).into_owned();
-            let line = request.lines().next().unwrap_or_default().to_owned();
-            let reply = answer(n, &line);
-            log.lock().expect("log").push(line);
-            let _ = stream.write_all(reply.as_bytes());
-        }
-    });
-    (host, seen)
-}
-
-fn reply(status: &str, headers: &[&str], body: &str) -> String {
-    let mut text = format!("HTTP/1.1 {status}\r\n");
-    for h in headers {
-        text.push_str(h);
-        text.push_str("\r\n");
-    }
-    text.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    ));
-    text
 }
 
 /// Answers the first requests with `busy` status lines (and headers), then like a registry

@@ -3,6 +3,7 @@
 
 mod common;
 mod failures;
+mod redirects;
 mod reference;
 mod resolve;
 mod retag;
