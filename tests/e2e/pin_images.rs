@@ -762,7 +762,7 @@ fn kustomize_overlays_are_checked_and_pinned() {
     let project = Project::new(&registry, PASSWORD);
     let h = project.host.clone();
     let overlay = format!(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\r\nkind: Kustomization\r\nresources:\r\n  - ../../base\r\nimages:\r\n  - name: api\r\n    newName: {h}/team/api\r\n    newTag: \"1.4.2\" # promoted\r\n  - name: worker\r\n    newName: {h}/team/worker\r\n    newTag: 0.9.0\r\n  - name: web # keeps the base's tag\r\n    newName: {h}/team/web\r\n"
+        "apiVersion: kustomize.config.k8s.io/v1beta1\r\nkind: Kustomization\r\nresources:\r\n  - ../../base\r\nimages:\r\n  - name: api\r\n    newName: {h}/team/api\r\n    newTag: \"1.4.2\" # promoted\r\n  - name: worker\r\n    newName: {h}/team/worker\r\n    newTag: 0.9.0\r\n  - name: web # keeps the base's tag\r\n    newName: {h}/team/web\r\n  -   newTag: \"16.1\"\r\n      newName: {h}/library/postgres\r\n      name: db\r\n"
     );
     project.write("overlays/prod/kustomization.yaml", &overlay);
     let runner = Runner::github();
@@ -780,6 +780,8 @@ fn kustomize_overlays_are_checked_and_pinned() {
         .expect_code(0);
     let api = digest_of(&digests, "team/api:1.4.2");
     let worker = digest_of(&digests, "team/worker:0.9.0");
+    // An entry whose `-` is followed by more than one space: `digest:` lines up with `newTag`.
+    let postgres = digest_of(&digests, "library/postgres:16.1");
     let want = overlay
         .replace(
             "    newTag: \"1.4.2\" # promoted\r\n",
@@ -788,11 +790,15 @@ fn kustomize_overlays_are_checked_and_pinned() {
         .replace(
             "    newTag: 0.9.0\r\n",
             &format!("    newTag: 0.9.0\r\n    digest: {worker}\r\n"),
+        )
+        .replace(
+            "  -   newTag: \"16.1\"\r\n",
+            &format!("  -   newTag: \"16.1\"\r\n      digest: {postgres}\r\n"),
         );
     assert_eq!(project.read("overlays/prod/kustomization.yaml"), want);
     assert_eq!(
         runner.output("images"),
-        "2",
+        "3",
         "the rename-only entry is judged in the base"
     );
 

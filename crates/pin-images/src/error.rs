@@ -49,6 +49,15 @@ pub enum Error {
         value: String,
         why: String,
     },
+    #[error(
+        "{path}:{line}: with the digests written in, the file would no longer parse ({message}); \
+         nothing was written: pin it with --pins-file alone, and report the file's shape"
+    )]
+    RewriteBroke {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("the pattern {pattern:?} ({input}) is not a valid glob: {message}")]
     Glob {
         input: &'static str,
@@ -83,6 +92,7 @@ impl Error {
             | Self::Unresolvable { path, line, .. }
             | Self::Registry { path, line, .. }
             | Self::CannotRewrite { path, line, .. }
+            | Self::RewriteBroke { path, line, .. }
             | Self::PinsFile { path, line, .. } => Some((path, *line)),
             _ => None,
         }

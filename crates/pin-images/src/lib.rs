@@ -324,11 +324,14 @@ pub async fn resolve(
                 .filter(|p| p.found.file == file.path)
                 .collect();
             match rewrite(&file.text, &mut pins_here) {
-                Ok(Some(after)) => changes.push(Change {
-                    path: file.path.clone(),
-                    before: file.text.clone(),
-                    after,
-                }),
+                Ok(Some(after)) => match reparses(&file.path, &after, &options.env) {
+                    Ok(()) => changes.push(Change {
+                        path: file.path.clone(),
+                        before: file.text.clone(),
+                        after,
+                    }),
+                    Err(e) => problems.push(e),
+                },
                 Ok(None) => {}
                 Err(mut e) => problems.append(&mut e),
             }
@@ -345,6 +348,22 @@ pub async fn resolve(
         pins_file,
         requests,
     })
+}
+
+/// A safety net under [`rewrite`]: the new text of `path` must still read as YAML (or as a
+/// `.env` file), else the run stops before anything is written.
+fn reparses(path: &Path, after: &str, env: &HashMap<String, String>) -> Result<(), Error> {
+    match scan::scan(path, after, env) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::RewriteBroke {
+            path: path.to_path_buf(),
+            line: e.location().map_or(1, |(_, line)| line),
+            message: match e {
+                Error::NotYaml { message, .. } => message,
+                other => other.to_string(),
+            },
+        }),
+    }
 }
 
 /// `text` with each of `pins` (images found in it) written with its digest, changing nothing but
@@ -443,17 +462,16 @@ fn digest_line(
         .map_or(text.len(), |i| tag.span.end + i);
     let before = &text[line_start..tag.span.start];
     let key = before.trim_start();
-    // `newTag: 1.2`, possibly after the entry's `- `: a block entry.
-    let key = key.strip_prefix("- ").unwrap_or(key).trim_start();
+    // `newTag: 1.2`, possibly after the entry's `-` and any number of spaces: a block entry.
+    let key = match key.strip_prefix('-') {
+        Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
+        _ => key,
+    };
     if !key.starts_with("newTag") || key.contains(['{', ',']) {
         return None;
     }
-    let indent = before.len() - before.trim_start().len()
-        + if before.trim_start().starts_with("- ") {
-            2
-        } else {
-            0
-        };
+    // The entry's keys line up with `newTag` itself, wherever the `-` left it.
+    let indent = before.len() - key.len();
     let (at, eol) = match text[line_start..line_end].strip_suffix('\r') {
         Some(_) => (line_end - 1, "\r\n"),
         None => (line_end, "\n"),
@@ -761,6 +779,17 @@ mod tests {
     }
 
     #[test]
+    fn a_rewrite_that_no_longer_parses_is_refused() {
+        let broken = "images:\n  -   newTag: 1.2.3\n    digest: sha256:00\n      name: a\n";
+        let err = reparses(Path::new("kustomization.yaml"), broken, &HashMap::new())
+            .expect_err("a digest line at the wrong column");
+        assert!(matches!(err, Error::RewriteBroke { .. }), "{err}");
+        assert_eq!(err.location().map(|(_, line)| line), Some(3), "{err}");
+        assert!(err.to_string().contains("nothing was written"), "{err}");
+        assert!(err.is_bad_input());
+    }
+
+    #[test]
     fn a_digest_line_goes_under_a_block_entrys_tag_only() {
         let digest = Digest::sha256(b"x");
         let block = "images:\n- name: a\n  newTag: 1.2 # ok\n";
@@ -771,6 +800,16 @@ mod tests {
             after,
             format!("images:\n- name: a\n  newTag: 1.2 # ok\n  digest: {digest}\n")
         );
+        let wide = "images:\n  -   newTag: 1.2.3\n      name: a\n";
+        let (at, line) = digest_line(wide, &tag_scalar(wide, "1.2.3"), &digest).expect("wide");
+        let mut after = wide.to_owned();
+        after.replace_range(at, &line);
+        assert_eq!(
+            after,
+            format!("images:\n  -   newTag: 1.2.3\n      digest: {digest}\n      name: a\n"),
+            "the digest lines up with newTag however many spaces follow the dash"
+        );
+        assert!(reparses(Path::new("kustomization.yaml"), &after, &HashMap::new()).is_ok());
         let first = "images:\n- newTag: 1.2\n  name: a\n";
         let (at, line) = digest_line(first, &tag_scalar(first, "1.2"), &digest).expect("first key");
         let mut after = first.to_owned();
