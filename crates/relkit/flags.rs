@@ -303,7 +303,8 @@ pub struct PinImagesArgs {
     pub require_digest: bool,
 
     /// `check`: allow `:latest` (and no tag), for pipelines that move `latest` only on full
-    /// releases; `pre-latest` and other channels still fail.
+    /// releases; `latest-*` variants (`latest-ubuntu`), `pre-latest` and other channels still
+    /// fail.
     #[arg(long, env = "RELKIT_ALLOW_LATEST", value_parser = switch)]
     pub allow_latest: bool,
 

@@ -6,7 +6,7 @@ use relkit_registry::Reference;
 /// Why an image may not reach production.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
-    /// `:latest`, written or implied.
+    /// `:latest`, written or implied, or `latest` leading a tag (`latest-ubuntu`).
     Latest,
     /// No tag and no digest: the registry serves `latest`.
     NoTag,
@@ -91,7 +91,8 @@ pub struct Policy {
     /// Every image pinned by digest.
     pub require_digest: bool,
     /// `:latest` (and no tag) is allowed, for teams whose pipeline moves `latest` only on full
-    /// releases (one of the playbooks does); pre-release channels such as `pre-latest` are not.
+    /// releases (one of the playbooks does); `latest-ubuntu` and pre-release channels such as
+    /// `pre-latest` are not.
     pub allow_latest: bool,
 }
 
@@ -106,6 +107,9 @@ pub fn check(reference: &Reference, policy: Policy) -> Vec<Rule> {
                 if !policy.allow_latest {
                     broken.push(Rule::Latest);
                 }
+            } else if leads_with_latest(tag) {
+                // `allow-latest` trusts a pipeline's own `latest`, not every `latest-*` variant.
+                broken.push(Rule::Latest);
             } else if is_prerelease(tag) {
                 broken.push(Rule::Prerelease {
                     tag: tag.to_owned(),
@@ -123,11 +127,20 @@ pub fn check(reference: &Reference, policy: Policy) -> Vec<Rule> {
     broken
 }
 
+/// Whether `tag` is `latest` followed by a variant (`latest-ubuntu`, `latest_alpine`): it moves
+/// like `latest`.
+fn leads_with_latest(tag: &str) -> bool {
+    let lower = tag.to_ascii_lowercase();
+    lower
+        .strip_prefix("latest")
+        .is_some_and(|rest| rest.starts_with(['-', '.', '_', '+']))
+}
+
 /// Whether `tag` is a pre-release or a moving channel. Suffixes that name a variant
 /// (`1.25.3-alpine`, `15-bookworm`, `1.2.3-alpine3.19`) are not pre-releases.
 pub fn is_prerelease(tag: &str) -> bool {
     let lower = tag.to_ascii_lowercase();
-    if lower.ends_with("-latest") && lower != "latest" {
+    if (lower.ends_with("-latest") && lower != "latest") || leads_with_latest(&lower) {
         return true;
     }
     let parts: Vec<&str> = lower.split(['-', '.', '_', '+']).collect();
@@ -154,13 +167,24 @@ pub fn is_prerelease(tag: &str) -> bool {
             rest.chars().all(|c| c.is_ascii_digit()) && (p != "m" || !rest.is_empty())
         })
     };
-    parts.iter().skip(1).any(|part| {
-        // `-rc.1`, `-beta3`, `-M1`, `-dev1`, and PEP 440's `0rc1` (`2.8.0rc1`).
+    let dev_numbered = |part: &str| {
+        part.len() > 3
+            && part
+                .strip_prefix("dev")
+                .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()))
+    };
+    let digits = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
+    // A numbered pre-release as the whole tag or its start: `rc1`, `beta2`, `alpha3`, `dev4`
+    // (`m1` alone is left out: it names Apple's chip as often as a milestone).
+    if PRERELEASE.iter().any(|p| *p != "m" && numbered(first, p)) || dev_numbered(first) {
+        return true;
+    }
+    parts.iter().enumerate().skip(1).any(|(i, part)| {
+        // `-rc.1`, `-beta3`, `-M1`, `-dev1`, `-dev.3` (a bare `-dev` is a variant), and PEP
+        // 440's `0rc1` (`2.8.0rc1`).
         PRERELEASE.iter().any(|p| numbered(part, p))
-            || (part.len() > 3
-                && part
-                    .strip_prefix("dev")
-                    .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit())))
+            || dev_numbered(part)
+            || (*part == "dev" && parts.get(i + 1).is_some_and(|next| digits(next)))
             || pep440(part)
     }) || pep440(first)
 }
@@ -219,6 +243,8 @@ mod tests {
             "nginx:1.2.3-alpine3.19",
             "ghcr.io/acme/app:2024.01.15",
             "cgr.dev/chainguard/nginx:1.25-dev",
+            "ghcr.io/acme/app:1.2.3-dev-amd64",
+            "ghcr.io/acme/app:latestversion-1.0",
             "python:3.12-slim-bookworm",
             "eclipse-temurin:21-jdk-jammy",
             "ghcr.io/acme/app:v1.2.3-amd64",
@@ -281,6 +307,17 @@ mod tests {
             ("ghcr.io/acme/app:main-v1.2.3", "pre-release"),
             ("ghcr.io/acme/app:pr-v1.2.3", "pre-release"),
             ("ghcr.io/acme/app:dev-v1.2.3", "pre-release"),
+            ("ghcr.io/acme/app:1.0.0-dev.3", "pre-release"),
+            ("ghcr.io/acme/app:1.0.0-dev-3", "pre-release"),
+            ("ghcr.io/acme/app:rc1", "pre-release"),
+            ("ghcr.io/acme/app:beta2", "pre-release"),
+            ("ghcr.io/acme/app:alpha3", "pre-release"),
+            ("ghcr.io/acme/app:RC1", "pre-release"),
+            ("ghcr.io/acme/app:dev4", "pre-release"),
+            ("ghcr.io/acme/app:rc1-alpine", "pre-release"),
+            ("ubuntu:latest-ubuntu", "latest"),
+            ("ghcr.io/acme/app:latest-alpine", "latest"),
+            ("ghcr.io/acme/app:LATEST_arm64", "latest"),
         ];
         for (reference, rule) in cases {
             assert_eq!(rules(reference, false), vec![rule], "{reference}");
@@ -300,6 +337,7 @@ mod tests {
             ("nginx:latest", 0),
             ("nginx", 0),
             ("ghcr.io/acme/app:pre-latest", 1),
+            ("ghcr.io/acme/app:latest-ubuntu", 1),
         ] {
             let reference: Reference = reference.parse().expect("a reference");
             assert_eq!(check(&reference, allow).len(), want, "{reference}");
