@@ -80,6 +80,9 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
                     "resolve writes a pins file (--pins-file), rewrites the files (--write), or both: say which",
                 ));
             }
+            if let Some(pins) = &pins_file {
+                pins_target(&base, pins)?;
+            }
             let targets = files(&patterns, &base, "files").map_err(|e| one(e, reporter))?;
             if let Some(pins) = &pins_file {
                 let same = |a: &Path, b: &Path| match (
@@ -171,6 +174,31 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
             show_verified(&path, &verified, reporter)
         }
     }
+}
+
+/// Refuses a `--pins-file` that could not be written, before anything is resolved or written:
+/// a directory, or a path under a file.
+fn pins_target(base: &Path, pins: &Path) -> Result<(), Failure> {
+    let full = base.join(pins);
+    if full.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "--pins-file {} is a directory: it names the file the pins are written to (edge/pins/v1.2.3.env)",
+            pins.display()
+        )));
+    }
+    if let Some(blocker) = full
+        .ancestors()
+        .skip(1)
+        .find(|a| a.exists())
+        .filter(|a| !a.is_dir())
+    {
+        return Err(Failure::bad_input(format!(
+            "--pins-file {}: {} is not a directory, so the pins file cannot be written under it",
+            pins.display(),
+            blocker.strip_prefix(base).unwrap_or(blocker).display()
+        )));
+    }
+    Ok(())
 }
 
 /// One problem: annotated at its file and line when it has them.

@@ -883,3 +883,33 @@ fn resolve_check_and_verify_follow_a_registry_that_redirects() {
         "check and verify went through it too"
     );
 }
+
+/// A `--pins-file` that cannot be written is bad input, found before any deploy file changes.
+#[test]
+fn a_pins_file_that_cannot_be_written_is_refused_before_any_write() {
+    let registry = Registry::start(Auth::Open);
+    seed(&registry);
+    let project = Project::new(&registry, PASSWORD);
+    let h = project.host.clone();
+    project.write(
+        "compose.yml",
+        &format!("services:\n  api:\n    image: {h}/team/api:1.4.2\n"),
+    );
+    project.write("pins/keep", "");
+    project.write("notes.txt", "a file, not a folder\n");
+    let before = snapshot(&project);
+    for (pins, rule) in [
+        ("pins", "is a directory"),
+        ("notes.txt/pins.env", "notes.txt is not a directory"),
+    ] {
+        let refused = refusal(
+            &project,
+            &["--files", "compose.yml", "--pins-file", pins, "--write"],
+        );
+        assert!(
+            refused.contains(&format!("--pins-file {pins}")) && refused.contains(rule),
+            "{refused}"
+        );
+        assert_eq!(snapshot(&project), before, "{pins}: nothing was written");
+    }
+}

@@ -500,25 +500,15 @@ fn quoted(text: &str, scalar: &Scalar, new: &str) -> Result<String, String> {
 }
 
 /// Writes the new files and the pins file (when `pins_path` is given). Each file is written
-/// beside its target and renamed over it, keeping its permissions; all are written before the
-/// first rename.
+/// beside its target and renamed over it, keeping its permissions; all are written, and every
+/// target checked to be no directory, before the first rename. The pins file is renamed first:
+/// a pins file that cannot be written leaves the deploy files as they were.
 pub fn apply(
     resolution: &Resolution,
     base: &Path,
     pins_path: Option<&Path>,
 ) -> Result<Vec<PathBuf>, Error> {
-    // A deploy file that is a link is updated where it points, and the link stays.
-    let mut writes: Vec<(PathBuf, &str)> = resolution
-        .changes
-        .iter()
-        .map(|c| {
-            let path = base.join(&c.path);
-            (
-                std::fs::canonicalize(&path).unwrap_or(path),
-                c.after.as_str(),
-            )
-        })
-        .collect();
+    let mut writes: Vec<(PathBuf, &str)> = Vec::new();
     if let Some(path) = pins_path {
         let target = base.join(path);
         let target = std::fs::canonicalize(&target).unwrap_or(target);
@@ -526,6 +516,20 @@ pub fn apply(
         if !same {
             writes.push((target, resolution.pins_file.as_str()));
         }
+    }
+    // A deploy file that is a link is updated where it points, and the link stays.
+    writes.extend(resolution.changes.iter().map(|c| {
+        let path = base.join(&c.path);
+        (
+            std::fs::canonicalize(&path).unwrap_or(path),
+            c.after.as_str(),
+        )
+    }));
+    if let Some((path, _)) = writes.iter().find(|(path, _)| path.is_dir()) {
+        return Err(Error::Write {
+            path: path.clone(),
+            source: std::io::Error::other("it is a directory"),
+        });
     }
     let mut staged = Vec::new();
     for (path, text) in &writes {
@@ -776,6 +780,36 @@ mod tests {
             line: 1,
             column: 1,
         }
+    }
+
+    #[test]
+    fn a_pins_file_that_is_a_directory_stops_before_any_file_changes() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("compose.yml"), "old").expect("write");
+        std::fs::create_dir(dir.path().join("pins.env")).expect("mkdir");
+        let resolution = Resolution {
+            pins: Vec::new(),
+            skipped: Vec::new(),
+            changes: vec![Change {
+                path: PathBuf::from("compose.yml"),
+                before: "old".to_owned(),
+                after: "new".to_owned(),
+            }],
+            pins_file: "A_IMAGE=a:1@sha256:00\n".to_owned(),
+            requests: BTreeMap::new(),
+        };
+        let err =
+            apply(&resolution, dir.path(), Some(Path::new("pins.env"))).expect_err("a directory");
+        assert!(format!("{err}: {:?}", err).contains("directory"), "{err:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("compose.yml")).expect("read"),
+            "old"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .collect();
+        assert_eq!(left.len(), 2, "no temporary file left behind: {left:?}");
     }
 
     #[test]
