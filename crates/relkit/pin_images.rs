@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use relkit_pin_images::{
     Error, Level, Options, Policy, Problems, Report, Resolution, Rewrite, Verified, apply, check,
-    files, resolve, verify,
+    files, pattern_matching, resolve, verify,
 };
 use relkit_registry::Credentials;
 use relkit_workflow::{Annotation, Env, Reporter};
@@ -82,6 +82,14 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
             }
             if let Some(pins) = &pins_file {
                 pins_target(&base, pins)?;
+                // Refused whether or not the pins file exists yet: the first run would write it
+                // and every later one read it as a deploy file.
+                if let Some(pattern) = pattern_matching(&patterns, &base, pins) {
+                    return Err(Failure::bad_input(format!(
+                        "--pins-file {} is also one of the --files (it matches {pattern:?}): the pins file is written whole and would be read as a deploy file on the next run; write the pins elsewhere (edge/pins/v1.2.3.env)",
+                        pins.display()
+                    )));
+                }
             }
             let targets = files(&patterns, &base, "files").map_err(|e| one(e, reporter))?;
             if let Some(pins) = &pins_file {

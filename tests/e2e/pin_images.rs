@@ -707,6 +707,21 @@ fn real_project_shapes_resolve_and_verify() {
     );
     assert!(refused.contains("is also one of the --files"), "{refused}");
     assert!(project.read("prod.env").starts_with("REGISTRY="));
+    // So is a pins file the patterns would match, before it exists and after: both runs give
+    // the same answer, and neither writes it.
+    let before = snapshot(&project);
+    for _ in 0..2 {
+        let refused = refusal(
+            &project,
+            &["--files", "*.env", "--pins-file", "release.env"],
+        );
+        assert!(
+            refused.contains("--pins-file release.env is also one of the --files")
+                && refused.contains("\"*.env\""),
+            "{refused}"
+        );
+        assert_eq!(snapshot(&project), before);
+    }
 
     // A Helm pair whose tag is empty comes from the chart's appVersion: refused, named.
     project.write(

@@ -72,6 +72,24 @@ pub fn files(patterns: &[String], base: &Path, input: &'static str) -> Result<Ve
     Ok(out)
 }
 
+/// The first of `patterns` (as [`files`] reads them under `base`) that matches `path`, whether
+/// or not `path` exists yet: a pins file inside the `--files` globs would be written on one run
+/// and read as a deploy file on the next.
+pub fn pattern_matching<'a>(patterns: &'a [String], base: &Path, path: &Path) -> Option<&'a str> {
+    // `./pins.env` and `deploy/./*.env` name what `pins.env` and `deploy/*.env` do.
+    let normal = |p: &Path| base.join(p).components().collect::<PathBuf>();
+    let path = normal(path);
+    // As `glob::glob` walks folders: `*` stays within one, `**` crosses them.
+    let options = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::new()
+    };
+    patterns.iter().map(String::as_str).find(|pattern| {
+        glob::Pattern::new(&normal(Path::new(pattern)).to_string_lossy())
+            .is_ok_and(|p| p.matches_path_with(&path, options))
+    })
+}
+
 /// A file's text and the images in it.
 #[derive(Debug)]
 struct Scanned {
@@ -780,6 +798,31 @@ mod tests {
             line: 1,
             column: 1,
         }
+    }
+
+    #[test]
+    fn a_path_is_matched_against_the_patterns_before_it_exists() {
+        let base = Path::new("/work/project");
+        let patterns = ["deploy/*.yml".to_owned(), "*.env".to_owned()];
+        for (path, want) in [
+            ("pins.env", Some("*.env")),
+            ("./pins.env", Some("*.env")),
+            ("/work/project/pins.env", Some("*.env")),
+            ("deploy/pins.yml", Some("deploy/*.yml")),
+            ("pins/v1.2.3.env", None),
+            ("deploy/prod/pins.yml", None),
+        ] {
+            assert_eq!(
+                pattern_matching(&patterns, base, Path::new(path)),
+                want,
+                "{path}"
+            );
+        }
+        let deep = ["./deploy/**/*.env".to_owned()];
+        assert_eq!(
+            pattern_matching(&deep, base, Path::new("deploy/prod/pins.env")),
+            Some("./deploy/**/*.env")
+        );
     }
 
     #[test]
