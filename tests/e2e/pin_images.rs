@@ -928,3 +928,21 @@ fn a_pins_file_that_cannot_be_written_is_refused_before_any_write() {
         assert_eq!(snapshot(&project), before, "{pins}: nothing was written");
     }
 }
+
+/// A pins file that is not there is the user's input, not the world failing: exit 2, naming the
+/// flag, before any registry is asked.
+#[test]
+fn verify_of_a_missing_pins_file_is_bad_input() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(Runner::github()
+        .relkit(&["pin-images", "verify", "--pins-file", "nope.env"])
+        .current_dir(dir.path()))
+    .expect_code(2);
+    let errors = out.errors();
+    assert!(
+        errors.iter().any(|e| e
+            .data
+            .contains("--pins-file nope.env: cannot read the pins file")),
+        "{errors:#?}"
+    );
+}

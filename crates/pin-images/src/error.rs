@@ -11,6 +11,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The pins file `verify` was given: the user named it, so it is bad input.
+    #[error("--pins-file {path}: cannot read the pins file to verify")]
+    PinsFileRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: the file is not UTF-8 text")]
     NotText { path: PathBuf, line: usize },
     #[error("{path}:{line}: not valid YAML: {message}")]

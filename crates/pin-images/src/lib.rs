@@ -764,7 +764,7 @@ impl Verified {
 /// Resolves each tag of the pins file at `path` and compares it with its pinned digest.
 pub async fn verify(path: &Path, options: &Options) -> Result<Vec<Verified>, Problems> {
     let full = options.base.join(path);
-    let text = std::fs::read_to_string(&full).map_err(|source| Error::Read {
+    let text = std::fs::read_to_string(&full).map_err(|source| Error::PinsFileRead {
         path: path.to_path_buf(),
         source,
     })?;
@@ -797,6 +797,30 @@ mod tests {
             style: Style::Plain,
             line: 1,
             column: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pins_file_that_cannot_be_read_is_bad_input_naming_the_flag() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir(dir.path().join("folder.env")).expect("mkdir");
+        let options = Options {
+            base: dir.path().to_path_buf(),
+            env: HashMap::new(),
+            registry: relkit_registry::Options::default(),
+        };
+        for name in ["nope.env", "folder.env"] {
+            let problems = verify(Path::new(name), &options)
+                .await
+                .expect_err("nothing to read");
+            let [err] = problems.0.as_slice() else {
+                panic!("one problem: {problems}")
+            };
+            assert!(err.is_bad_input(), "{err}");
+            assert!(
+                err.to_string().contains(&format!("--pins-file {name}")),
+                "{err}"
+            );
         }
     }
 
