@@ -553,7 +553,7 @@ fn check_holds_production_files_to_the_release_rules() {
     let platform = &index.platforms[1].1.digest;
     project.write(
         "deploy/prod.yml",
-        &format!("services:\n  app:\n    image: ghcr.io/acme/app:latest\n  rc:\n    image: ghcr.io/acme/app:v1.3.0-rc.2\n  pre:\n    image: ghcr.io/acme/app:pre-latest\n  sha:\n    image: ghcr.io/acme/app:abc1234\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  arm:\n    image: {h}/team/edge:3.1.0@{platform}\n"),
+        &format!("services:\n  app:\n    image: ghcr.io/acme/app:latest\n  rc:\n    image: ghcr.io/acme/app:v1.3.0-rc.2\n  pre:\n    image: ghcr.io/acme/app:pre-latest\n  sha:\n    image: ghcr.io/acme/app:abc1234\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  arm:\n    image: {h}/team/edge:3.1.0@{platform}\n  gone:\n    image: {h}/team/edge:3.1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  bare:\n    image: {h}/team/edge@sha256:1111111111111111111111111111111111111111111111111111111111111111\n"),
     );
     let runner = Runner::github();
     let out = project
@@ -580,10 +580,13 @@ fn check_holds_production_files_to_the_release_rules() {
         ("error", "7", "pin-images: pre-release"),
         ("error", "9", "pin-images: commit-tag"),
         ("warning", "13", "pin-images: platform-manifest"),
+        // A digest the registry does not hold, with a tag or alone: nothing could pull it.
+        ("error", "15", "pin-images: digest-missing"),
+        ("error", "17", "pin-images: digest-missing"),
     ]
     .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
     assert_eq!(found, want, "{}", out.stdout);
-    assert_eq!(runner.output("errors"), "4");
+    assert_eq!(runner.output("errors"), "6");
     assert_eq!(runner.output("warnings"), "1");
 
     // A team that moves `latest` only on full releases allows it; the rest still fails.
@@ -600,17 +603,17 @@ fn check_holds_production_files_to_the_release_rules() {
             ],
         )
         .expect_code(1);
-    assert_eq!(allowing.output("errors"), "3");
+    assert_eq!(allowing.output("errors"), "5");
     let summary = runner.summary();
     assert!(
         summary.contains("| rule |") && summary.contains("`deploy/prod.yml`"),
         "{summary}"
     );
 
-    // Full release tags and the index digest pass.
+    // Full release tags and the index digest pass, with its tag or alone.
     project.write(
         "deploy/prod.yml",
-        &format!("services:\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  edge:\n    image: {h}/team/edge:3.1.0@{}\n", index.digest),
+        &format!("services:\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  edge:\n    image: {h}/team/edge:3.1.0@{}\n  bare:\n    image: {h}/team/edge@{}\n", index.digest, index.digest),
     );
     let runner = Runner::github();
     project

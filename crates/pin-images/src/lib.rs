@@ -671,7 +671,7 @@ pub async fn check(
                             format!("{}: {}", found.written, rule.explain()),
                         ));
                     }
-                    if inspect && reference.tag().is_some() && reference.digest().is_some() {
+                    if inspect && reference.digest().is_some() {
                         to_inspect.push((found.clone(), reference.clone()));
                     }
                 }
@@ -696,38 +696,64 @@ pub async fn check(
     })
 }
 
+/// What the registry says of a pinned image: nothing when its tag still names the digest (or,
+/// without a tag, the digest is there); an error when the digest is not in the repository, which
+/// no node could pull; a warning when the tag moved, or the digest is one platform's manifest.
 async fn inspect_pinned(client: &Client, found: &Found, reference: &Reference) -> Option<Finding> {
     let pinned = reference.digest()?;
-    let tag = reference.tag()?;
-    let by_tag = reference.with_tag(tag).ok()?;
-    let warning = |rule, message: String| Finding {
+    let finding = |level, rule, message: String| Finding {
         file: found.file.clone(),
         line: found.line,
         column: found.column,
         image: found.written.clone(),
-        level: Level::Warning,
+        level,
         rule,
         message,
     };
-    let head = match client.head(&by_tag).await {
-        Ok(head) => head,
-        Err(e) => {
-            return Some(warning(
-                "not-inspected",
-                format!("{}: could not look it up: {e}", found.written),
+    let not_inspected = |e: relkit_registry::Error| {
+        finding(
+            Level::Warning,
+            "not-inspected",
+            format!("{}: could not look it up: {e}", found.written),
+        )
+    };
+    let now = match reference.tag() {
+        Some(tag) => {
+            let by_tag = reference.with_tag(tag).ok()?;
+            match client.head(&by_tag).await {
+                Ok(head) if head.digest == *pinned => return None,
+                Ok(head) => Some((tag, by_tag, head)),
+                // A tag deleted since is a moved tag: whether the digest is there says more.
+                Err(relkit_registry::Error::NotFound { .. }) => None,
+                Err(e) => return Some(not_inspected(e)),
+            }
+        }
+        None => None,
+    };
+    match client.head(&reference.at_digest(pinned.clone())).await {
+        Ok(_) => {}
+        Err(relkit_registry::Error::NotFound { .. }) => {
+            return Some(finding(
+                Level::Error,
+                "digest-missing",
+                format!(
+                    "{}: the registry has no manifest {pinned} in {}: nothing can pull it; pin a digest the registry holds",
+                    found.written,
+                    reference.name()
+                ),
             ));
         }
-    };
-    if head.digest == *pinned {
-        return None;
+        Err(e) => return Some(not_inspected(e)),
     }
+    let (tag, by_tag, head) = now?;
     if head.is_index()
         && let Ok(index) = client
             .manifest(&by_tag.at_digest(head.digest.clone()))
             .await
         && index.platform_manifests().contains(pinned)
     {
-        return Some(warning(
+        return Some(finding(
+            Level::Warning,
             "platform-manifest",
             format!(
                 "{}: the digest is one platform's manifest inside the multi-platform index {} of :{tag}; nodes of other architectures cannot run it: pin the index",
@@ -735,7 +761,8 @@ async fn inspect_pinned(client: &Client, found: &Found, reference: &Reference) -
             ),
         ));
     }
-    Some(warning(
+    Some(finding(
+        Level::Warning,
         "tag-moved",
         format!(
             "{}: :{tag} now names {}, not the pinned digest",
