@@ -46,6 +46,16 @@ pub enum Error {
         reference: String,
         error: Box<relkit_registry::Error>,
     },
+    #[error(
+        "{path}:{line}: `{key}: {written}` is a number to Helm, which renders it as {rendered}: quote it (`{key}: \"{written}\"`) so the tag deployed is the tag written"
+    )]
+    HelmNumber {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        written: String,
+        rendered: String,
+    },
     #[error("cannot set up the registry client: {0}")]
     Client(Box<relkit_registry::Error>),
     #[error("{path}:{line}: cannot rewrite the image {value:?} in place: {why}")]

@@ -418,12 +418,25 @@ impl Walker<'_> {
                     r.push(Component::Key(key.to_owned().into()));
                     Ok(Some((self.scalar(&r)?, s.clone())))
                 }
-                Some(Value::Number(_)) => {
-                    // `tag: 1.25` reads as a number; its text is what Helm renders.
+                Some(Value::Number(n)) => {
+                    // `tag: 1.25` reads as a number. Helm reads every number as a float and
+                    // renders it the way Go prints one: `1.10` becomes 1.1 and `1000000`
+                    // 1e+06, a tag nobody wrote. Only a number Helm renders as written is one.
                     let mut r = route.to_vec();
                     r.push(Component::Key(key.to_owned().into()));
                     let scalar = self.scalar(&r)?;
                     let raw = self.chunk_text(&scalar).to_owned();
+                    if let Some(rendered) = n.as_f64().map(go_float)
+                        && rendered != raw
+                    {
+                        return Err(Error::HelmNumber {
+                            path: self.path.to_path_buf(),
+                            line: scalar.line,
+                            key: key.to_owned(),
+                            written: raw,
+                            rendered,
+                        });
+                    }
                     Ok(Some((scalar, raw)))
                 }
                 _ => Ok(None),
@@ -602,6 +615,26 @@ pub fn variable_name(base: &str) -> String {
 
 /// `.env` files: each `NAME_IMAGE=value` line (`export ` allowed, values quoted or not, `#`
 /// comments after an unquoted value).
+/// `value` as Go's `fmt` prints a float64 with `%v`, which is how Helm's templates render a
+/// number from values: the shortest digits that read back as the same float (strconv's `'g'`
+/// with precision -1), in `%e` form (`1.234567e+06`) when the exponent is below -4 or at least
+/// 6.
+fn go_float(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    // Rust's `{:e}` gives the shortest round-tripping digits too: `1.234567e6`.
+    let sci = format!("{value:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if !(-4..6).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
+    } else {
+        format!("{value}")
+    }
+}
+
 fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found> {
     let mut found = Vec::new();
     // As compose reads a `.env` file: later values may use earlier ones, and the environment
@@ -709,6 +742,44 @@ fn scan_env(path: &Path, text: &str, env: &HashMap<String, String>) -> Vec<Found
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_render_as_go_prints_a_float() {
+        for (value, go) in [
+            (1.1, "1.1"),
+            (1.25, "1.25"),
+            (1.0, "1"),
+            (10.0, "10"),
+            (123_456.0, "123456"),
+            (1_000_000.0, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(go_float(value), go, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_helm_tag_that_renders_otherwise_than_written_is_refused() {
+        let values = |tag: &str| format!("image:\n  repository: nginx\n  tag: {tag}\n");
+        for tag in ["1.25", "10", "\"1.10\"", "'1.0'"] {
+            assert!(
+                scan(Path::new("values.yaml"), &values(tag), &HashMap::new()).is_ok(),
+                "{tag}"
+            );
+        }
+        for (tag, rendered) in [("1.10", "1.1"), ("1.0", "1"), ("1000000", "1e+06")] {
+            let err =
+                scan(Path::new("values.yaml"), &values(tag), &HashMap::new()).expect_err("refused");
+            assert!(
+                matches!(&err, Error::HelmNumber { line: 3, rendered: r, .. } if r == rendered),
+                "{tag}: {err}"
+            );
+            assert!(err.to_string().contains("quote it"), "{err}");
+        }
+    }
 
     fn images(name: &str, text: &str) -> Vec<(usize, String, String)> {
         scan(Path::new(name), text, &HashMap::new())
