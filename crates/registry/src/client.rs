@@ -514,9 +514,14 @@ impl Client {
             let response = if url.origin() == origin {
                 self.send(registry, &pull(reference), what, request).await?
             } else {
-                self.transport
-                    .send(registry, Peer::Registry, what, request)
-                    .await?
+                // Another registry (registry.k8s.io sends each request to the one that holds
+                // the image): it is asked as itself, with its own credentials if the docker
+                // configuration has some, and its own (often anonymous) token for the
+                // repository its path names.
+                let other = host_port(&url);
+                let scopes = repository_in(&url)
+                    .map_or_else(|| pull(reference), |r| vec![format!("repository:{r}:pull")]);
+                self.send(&other, &scopes, what, request).await?
             };
             if !is_redirect(response.status()) {
                 return self
@@ -969,6 +974,13 @@ fn header(response: &Response, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// The repository a `/v2/<name>/manifests/<reference>` URL names.
+fn repository_in(url: &Url) -> Option<String> {
+    let path = url.path().strip_prefix("/v2/")?;
+    let (name, _) = path.rsplit_once("/manifests/")?;
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// The most redirects one manifest request follows.

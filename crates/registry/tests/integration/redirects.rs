@@ -167,3 +167,55 @@ async fn a_redirect_to_plain_http_elsewhere_is_refused_without_connecting() {
     assert_eq!(seen.lock().expect("log").len(), 1);
     assert_eq!(client.stats()[host.as_str()].requests, 1);
 }
+
+/// The registry a redirect leads to is asked as itself: its token (anonymous here) for the
+/// repository its path names, and its own credentials, never the first registry's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_a_redirect_leads_to_gets_its_own_token() {
+    let registry = Registry::start(Auth::Token {
+        user: USER.to_owned(),
+        password: PASSWORD.to_owned(),
+        anonymous_pull: true,
+    });
+    let image = registry.push_image("team/app", "1.0.0", Format::Oci);
+    let front = Redirect::start(registry.host());
+    let anonymous = client_with(Credentials::none());
+    let got = anonymous
+        .resolve(&at(front.host(), "team/app:1.0.0"))
+        .await
+        .expect("an anonymous token from the registry behind the redirect");
+    assert_eq!(got, image.digest.parse::<Digest>().expect("a digest"));
+
+    let private = Registry::start(Auth::Token {
+        user: USER.to_owned(),
+        password: PASSWORD.to_owned(),
+        anonymous_pull: false,
+    });
+    let image = private.push_image("team/app", "1.0.0", Format::Oci);
+    let front = Redirect::start(private.host());
+    let own = Credentials::none().with(
+        private.host(),
+        Credential::Basic {
+            username: USER.to_owned(),
+            password: Secret::new(PASSWORD),
+        },
+    );
+    let got = client_with(own)
+        .resolve(&at(front.host(), "team/app:1.0.0"))
+        .await
+        .expect("the registry's own credentials");
+    assert_eq!(got, image.digest.parse::<Digest>().expect("a digest"));
+    // The front's credentials are not the private registry's: nothing to pull with.
+    let wrong = Credentials::none().with(
+        front.host(),
+        Credential::Basic {
+            username: USER.to_owned(),
+            password: Secret::new(PASSWORD),
+        },
+    );
+    let err = client_with(wrong)
+        .resolve(&at(front.host(), "team/app:1.0.0"))
+        .await
+        .expect_err("no credentials for the registry behind the redirect");
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
+}
