@@ -575,25 +575,22 @@ async fn choose_version<F: Forge>(
     let is_full = |t: &TaggedVersion| VersionKind::of(&t.version).is_full();
     // A released commit has nothing left to try out or to become a candidate of: a pre-release
     // or candidate already on it (made before the release) is resumed, none is made.
-    if let Some(full) = on_commit.iter().filter(|t| is_full(t)).max() {
-        let kind = |k| match &config.version {
-            VersionChoice::Prerelease(_) => matches!(k, VersionKind::Prerelease { .. }),
-            VersionChoice::Candidate(_) => matches!(k, VersionKind::ReleaseCandidate { .. }),
-            _ => false,
-        };
-        if matches!(
-            config.version,
-            VersionChoice::Prerelease(_) | VersionChoice::Candidate(_)
-        ) {
-            return on_commit
-                .iter()
-                .filter(|t| kind(VersionKind::of(&t.version)))
-                .max()
-                .map(|t| t.version.clone())
-                .ok_or_else(|| Error::NothingToRelease {
-                    tag: full.tag.clone(),
-                });
-        }
+    let trial: Option<fn(VersionKind) -> bool> = match config.version {
+        VersionChoice::Prerelease(_) => Some(|k| matches!(k, VersionKind::Prerelease { .. })),
+        VersionChoice::Candidate(_) => Some(|k| matches!(k, VersionKind::ReleaseCandidate { .. })),
+        _ => None,
+    };
+    if let Some(kind) = trial
+        && let Some(full) = on_commit.iter().filter(|t| is_full(t)).max()
+    {
+        return on_commit
+            .iter()
+            .filter(|t| kind(VersionKind::of(&t.version)))
+            .max()
+            .map(|t| t.version.clone())
+            .ok_or_else(|| Error::NothingToRelease {
+                tag: full.tag.clone(),
+            });
     }
     // Versions other branches released, which this one must not take again.
     let elsewhere: Vec<TaggedVersion> = history
@@ -616,22 +613,19 @@ async fn choose_version<F: Forge>(
     // A tag of the same kind already on the commit is a run to resume when it is the version
     // this choice makes, and a conflict otherwise: one commit is not released twice.
     let resume = |kind: fn(VersionKind) -> bool, version: Version| {
-        let same_kind: Vec<&&TaggedVersion> = on_commit
-            .iter()
-            .filter(|t| kind(VersionKind::of(&t.version)))
-            .collect();
-        if same_kind.is_empty() || same_kind.iter().any(|t| t.version == version) {
-            Ok(version)
-        } else {
-            Err(Error::CommitReleasedAs {
-                tag: same_kind
-                    .iter()
-                    .map(|t| t.tag.as_str())
-                    .max()
-                    .unwrap_or_default()
-                    .to_owned(),
-                wanted: config.stream.tag_name(&version),
-            })
+        let same_kind = || {
+            on_commit
+                .iter()
+                .filter(|t| kind(VersionKind::of(&t.version)))
+        };
+        match same_kind().max() {
+            Some(other) if !same_kind().any(|t| t.version == version) => {
+                Err(Error::CommitReleasedAs {
+                    tag: other.tag.clone(),
+                    wanted: config.stream.tag_name(&version),
+                })
+            }
+            _ => Ok(version),
         }
     };
     match &config.version {
