@@ -390,6 +390,47 @@ fn an_image_the_registry_lacks_is_named_with_its_file_and_line_and_nothing_is_wr
     assert_eq!(snapshot(&project), before, "no file was touched");
 }
 
+/// A file that is not YAML and a malformed reference, each in its own file: one run names both
+/// and stops before asking the registry (which lacks the third file's image); nothing is
+/// written.
+#[test]
+fn every_file_problem_is_reported_in_one_run() {
+    let registry = Registry::start(Auth::Open);
+    seed(&registry);
+    let project = Project::new(&registry, PASSWORD);
+    let h = project.host.clone();
+    project.write(
+        "x/a.yml",
+        &format!("services:\n  web:\n    image: {h}/team/web:9.9.9\n"),
+    );
+    project.write(
+        "x/b.yml",
+        &format!("services:\n  web:\n    image: {h}/Team/web:2.0.0\n"),
+    );
+    project.write("x/c.yml", "services:\n\tweb: {}\n");
+    let out = project
+        .relkit(
+            &Runner::github(),
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "x/*.yml",
+                "--pins-file",
+                "pins.env",
+            ],
+        )
+        .expect_code(2);
+    let mut files: Vec<String> = out
+        .errors()
+        .iter()
+        .filter_map(|e| e.properties.get("file").cloned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["x/b.yml", "x/c.yml"], "{}", out.stdout);
+    assert!(!project.path().join("pins.env").exists(), "nothing written");
+}
+
 #[test]
 fn wrong_credentials_name_the_registry_and_never_the_secret() {
     let registry = Registry::start(Auth::basic(USER, PASSWORD));
@@ -468,8 +509,14 @@ fn bad_input_stops_before_any_request() {
         .collect();
     assert_eq!(
         located,
-        [("broken.yaml", "2")].map(|(f, l)| (f.to_owned(), l.to_owned())),
-        "a file that is not YAML stops the run first: {:#?}",
+        [
+            ("broken.yaml", "2"),
+            ("compose.yml", "3"),
+            ("compose.yml", "5"),
+            ("compose.yml", "7"),
+        ]
+        .map(|(f, l)| (f.to_owned(), l.to_owned())),
+        "a file that is not YAML and the other file's bad references, in one run: {:#?}",
         out.errors()
     );
     project.write("broken.yaml", "services: {}\n");

@@ -98,7 +98,9 @@ struct Scanned {
     found: Vec<(Found, Result<Reference, Error>)>,
 }
 
-fn scan_all(files: &[PathBuf], options: &Options) -> Result<Vec<Scanned>, Problems> {
+/// Every file read and scanned, and the problems of those that could not be: one file's
+/// problem does not hide another's.
+fn scan_all(files: &[PathBuf], options: &Options) -> (Vec<Scanned>, Vec<Error>) {
     let mut scanned = Vec::new();
     let mut problems = Vec::new();
     for file in files {
@@ -124,17 +126,16 @@ fn scan_all(files: &[PathBuf], options: &Options) -> Result<Vec<Scanned>, Proble
             }
         }
     }
-    if problems.is_empty() {
-        Ok(scanned)
-    } else {
-        Err(Problems(problems))
-    }
+    (scanned, problems)
 }
 
 /// Errors name the file as given, not as joined to the base.
 fn relocate(error: &mut Error, file: &Path) {
     match error {
-        Error::NotText { path, .. } | Error::NotYaml { path, .. } | Error::Read { path, .. } => {
+        Error::NotText { path, .. }
+        | Error::NotYaml { path, .. }
+        | Error::Read { path, .. }
+        | Error::HelmNumber { path, .. } => {
             file.clone_into(path);
         }
         _ => {}
@@ -235,8 +236,8 @@ pub async fn resolve(
     options: &Options,
     write: bool,
 ) -> Result<Resolution, Problems> {
-    let scanned = scan_all(files, options)?;
-    let mut problems = Vec::new();
+    // Every problem in the files is reported in one run, and stops it before any request.
+    let (scanned, mut problems) = scan_all(files, options);
     let mut wanted: Vec<Reference> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for file in &scanned {
@@ -642,7 +643,10 @@ pub async fn check(
     policy: Policy,
     inspect: bool,
 ) -> Result<Report, Problems> {
-    let scanned = scan_all(files, options)?;
+    let (scanned, problems) = scan_all(files, options);
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
     let mut findings = Vec::new();
     let mut images = 0;
     let mut to_inspect = Vec::new();
