@@ -637,14 +637,15 @@ async fn choose_version<F: Forge>(
         }
         VersionChoice::Candidate(choice) => {
             let is_rc = |k| matches!(k, VersionKind::ReleaseCandidate { .. });
-            let (bump, target) = bumped(repo, config, commit, latest_full, *choice)?;
-            let target = unreleased(target, bump, &elsewhere)?;
+            let (bump, bumped) = bumped(repo, config, commit, latest_full, *choice)?;
+            let target = unreleased(bumped.clone(), bump, &elsewhere)?;
             let core = |v: &Version| (v.major, v.minor, v.patch);
-            // The candidate already on the commit for this version is the one to resume.
-            if let Some(rc) = on_commit
-                .iter()
-                .find(|t| is_rc(VersionKind::of(&t.version)) && core(&t.version) == core(&target))
-            {
+            // The candidate already on the commit for this version is the one to resume, also
+            // when a later commit has released the version since.
+            if let Some(rc) = on_commit.iter().find(|t| {
+                is_rc(VersionKind::of(&t.version))
+                    && [core(&bumped), core(&target)].contains(&core(&t.version))
+            }) {
                 return Ok(rc.version.clone());
             }
             let existing: Vec<Version> = elsewhere.iter().map(|t| t.version.clone()).collect();

@@ -822,3 +822,27 @@ async fn tags_on_the_commit_itself_neither_start_notes_nor_block_a_rerun() {
         assert!(again.is_noop(), "{again}");
     }
 }
+
+/// A candidate's job re-run on its commit resumes the candidate, also after a later commit
+/// released its version.
+#[tokio::test]
+async fn a_candidate_rerun_resumes_after_a_later_commit_released_its_version() {
+    let repo = GitRepo::new();
+    repo.commit("feat: a");
+    repo.tag("v1.0.0");
+    let candidate = repo.commit("feat: b");
+    build(&repo, &[("app.tar.gz", "app")]);
+    let forge = forge(&repo);
+    let mut rc = config(&repo, VersionChoice::Candidate(BumpChoice::Auto));
+    let first = plan(&forge, &rc).await.expect("plan");
+    assert_eq!(first.tag, "v1.1.0-rc.1");
+    apply(&forge, &first, &mut |_| {}).await.expect("apply");
+    repo.commit("fix: d");
+    let release = plan(&forge, &config(&repo, auto())).await.expect("plan");
+    assert_eq!(release.tag, "v1.1.0");
+    apply(&forge, &release, &mut |_| {}).await.expect("apply");
+    rc.target = candidate;
+    let again = plan(&forge, &rc).await.expect("again");
+    assert_eq!(again.tag, "v1.1.0-rc.1");
+    assert!(again.is_noop(), "{again}");
+}
