@@ -511,17 +511,16 @@ impl Client {
                     .request(method.clone(), url.clone())
                     .header(ACCEPT, manifest::ACCEPT)
             };
+            // A token is for the repository the URL names, which a redirect may change.
+            let scopes = repository_in(&url)
+                .map_or_else(|| pull(reference), |r| vec![format!("repository:{r}:pull")]);
             let response = if url.origin() == origin {
-                self.send(registry, &pull(reference), what, request).await?
+                self.send(registry, &scopes, what, request).await?
             } else {
                 // Another registry (registry.k8s.io sends each request to the one that holds
                 // the image): it is asked as itself, with its own credentials if the docker
-                // configuration has some, and its own (often anonymous) token for the
-                // repository its path names.
-                let other = host_port(&url);
-                let scopes = repository_in(&url)
-                    .map_or_else(|| pull(reference), |r| vec![format!("repository:{r}:pull")]);
-                self.send(&other, &scopes, what, request).await?
+                // configuration has some, and its own (often anonymous) token.
+                self.send(&host_port(&url), &scopes, what, request).await?
             };
             if !is_redirect(response.status()) {
                 return self

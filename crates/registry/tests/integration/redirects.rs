@@ -219,3 +219,81 @@ async fn the_registry_a_redirect_leads_to_gets_its_own_token() {
         .expect_err("no credentials for the registry behind the redirect");
     assert!(!err.to_string().contains(PASSWORD), "{err}");
 }
+
+/// A redirect on the registry's own origin to another repository gets a token for that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_repository_gets_a_token_for_it() {
+    let digest = format!("sha256:{}", "cd".repeat(32));
+    let host: Arc<Mutex<String>> = Arc::default();
+    let realm_host = host.clone();
+    let answer = digest.clone();
+    let (server, seen) = serve(move |_, request| {
+        let line = request.lines().next().unwrap_or_default();
+        let auth = request
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("authorization: Bearer ")
+                    .or_else(|| l.strip_prefix("Authorization: Bearer "))
+            })
+            .unwrap_or_default()
+            .to_owned();
+        let challenge = |repository: &str| {
+            format!(
+                "WWW-Authenticate: Bearer realm=\"http://{}/token\",service=\"test\",scope=\"repository:{repository}:pull\"",
+                realm_host.lock().expect("host")
+            )
+        };
+        if line.contains("/token?") {
+            let scope = line
+                .split(['?', '&', ' '])
+                .find_map(|p| p.strip_prefix("scope="))
+                .unwrap_or_default()
+                .replace("%3A", ":")
+                .replace("%2F", "/");
+            let repository = scope.split(':').nth(1).unwrap_or_default().to_owned();
+            return reply(
+                "200 OK",
+                &["Content-Type: application/json"],
+                &format!("{{\"token\":\"t-{repository}\"}}"),
+            );
+        }
+        if line.contains("/v2/app/manifests/1.0") {
+            if auth == "t-app" {
+                return reply(
+                    "307 Temporary Redirect",
+                    &["Location: /v2/mirror/app/manifests/1.0"],
+                    "",
+                );
+            }
+            return reply("401 Unauthorized", &[&challenge("app")], "");
+        }
+        if line.contains("/v2/mirror/app/manifests/1.0") {
+            if auth == "t-mirror/app" {
+                return reply(
+                    "200 OK",
+                    &[
+                        &format!("Docker-Content-Digest: {answer}"),
+                        "Content-Type: application/vnd.oci.image.manifest.v1+json",
+                    ],
+                    "",
+                );
+            }
+            return reply("401 Unauthorized", &[&challenge("mirror/app")], "");
+        }
+        reply("404 Not Found", &[], "")
+    });
+    server.clone_into(&mut host.lock().expect("host"));
+    let got = client_with(Credentials::none())
+        .resolve(&at(&server, "app:1.0"))
+        .await
+        .expect("a token for the repository the redirect names");
+    assert_eq!(got, digest.parse::<Digest>().expect("a digest"));
+    let lines = seen.lock().expect("log").clone();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("scope=repository%3Amirror%2Fapp%3Apull")
+                || l.contains("scope=repository:mirror/app:pull")),
+        "{lines:#?}"
+    );
+}
