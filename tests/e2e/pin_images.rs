@@ -598,9 +598,10 @@ fn check_holds_production_files_to_the_release_rules() {
     let h = registry.host().to_owned();
     let project = Project::new(&registry, PASSWORD);
     let platform = &index.platforms[1].1.digest;
+    let index_digest = &index.digest;
     project.write(
         "deploy/prod.yml",
-        &format!("services:\n  app:\n    image: ghcr.io/acme/app:latest\n  rc:\n    image: ghcr.io/acme/app:v1.3.0-rc.2\n  pre:\n    image: ghcr.io/acme/app:pre-latest\n  sha:\n    image: ghcr.io/acme/app:abc1234\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  arm:\n    image: {h}/team/edge:3.1.0@{platform}\n  gone:\n    image: {h}/team/edge:3.1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  bare:\n    image: {h}/team/edge@sha256:1111111111111111111111111111111111111111111111111111111111111111\n"),
+        &format!("services:\n  app:\n    image: ghcr.io/acme/app:latest\n  rc:\n    image: ghcr.io/acme/app:v1.3.0-rc.2\n  pre:\n    image: ghcr.io/acme/app:pre-latest\n  sha:\n    image: ghcr.io/acme/app:abc1234\n  ok:\n    image: ghcr.io/acme/app:v1.2.3\n  arm:\n    image: {h}/team/edge:3.1.0@{platform}\n  gone:\n    image: {h}/team/edge:3.1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  bare:\n    image: {h}/team/edge@sha256:1111111111111111111111111111111111111111111111111111111111111111\n  old:\n    image: {h}/team/edge:0.0.1@{index_digest}\n"),
     );
     let runner = Runner::github();
     let out = project
@@ -630,11 +631,13 @@ fn check_holds_production_files_to_the_release_rules() {
         // A digest the registry does not hold, with a tag or alone: nothing could pull it.
         ("error", "15", "pin-images: digest-missing"),
         ("error", "17", "pin-images: digest-missing"),
+        // A tag deleted since, its digest still there.
+        ("warning", "19", "pin-images: tag-moved"),
     ]
     .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
     assert_eq!(found, want, "{}", out.stdout);
     assert_eq!(runner.output("errors"), "6");
-    assert_eq!(runner.output("warnings"), "1");
+    assert_eq!(runner.output("warnings"), "2");
 
     // A team that moves `latest` only on full releases allows it; the rest still fails.
     let allowing = Runner::github();

@@ -76,8 +76,21 @@ pub fn files(patterns: &[String], base: &Path, input: &'static str) -> Result<Ve
 /// or not `path` exists yet: a pins file inside the `--files` globs would be written on one run
 /// and read as a deploy file on the next.
 pub fn pattern_matching<'a>(patterns: &'a [String], base: &Path, path: &Path) -> Option<&'a str> {
-    // `./pins.env` and `deploy/./*.env` name what `pins.env` and `deploy/*.env` do.
-    let normal = |p: &Path| base.join(p).components().collect::<PathBuf>();
+    // `./pins.env`, `deploy/./*.env` and `other/../deploy/*.env` name what `pins.env` and
+    // `deploy/*.env` do (lexically: a link is not followed).
+    let normal = |p: &Path| {
+        let mut normal = PathBuf::new();
+        for component in base.join(p).components() {
+            match component {
+                std::path::Component::ParentDir => {
+                    normal.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => normal.push(other),
+            }
+        }
+        normal
+    };
     let path = normal(path);
     // As `glob::glob` walks folders: `*` stays within one, `**` crosses them.
     let options = glob::MatchOptions {
@@ -721,14 +734,15 @@ async fn inspect_pinned(client: &Client, found: &Found, reference: &Reference) -
             format!("{}: could not look it up: {e}", found.written),
         )
     };
+    // What the tag names now: `Some(None)` when it was deleted since.
     let now = match reference.tag() {
         Some(tag) => {
             let by_tag = reference.with_tag(tag).ok()?;
             match client.head(&by_tag).await {
                 Ok(head) if head.digest == *pinned => return None,
-                Ok(head) => Some((tag, by_tag, head)),
-                // A tag deleted since is a moved tag: whether the digest is there says more.
-                Err(relkit_registry::Error::NotFound { .. }) => None,
+                Ok(head) => Some((tag, Some((by_tag, head)))),
+                // Whether the digest is still there says more than the missing tag.
+                Err(relkit_registry::Error::NotFound { .. }) => Some((tag, None)),
                 Err(e) => return Some(not_inspected(e)),
             }
         }
@@ -749,7 +763,17 @@ async fn inspect_pinned(client: &Client, found: &Found, reference: &Reference) -
         }
         Err(e) => return Some(not_inspected(e)),
     }
-    let (tag, by_tag, head) = now?;
+    let (tag, named) = now?;
+    let Some((by_tag, head)) = named else {
+        return Some(finding(
+            Level::Warning,
+            "tag-moved",
+            format!(
+                "{}: :{tag} is no longer in the registry (the pinned digest is)",
+                found.written
+            ),
+        ));
+    };
     if head.is_index()
         && let Ok(index) = client
             .manifest(&by_tag.at_digest(head.digest.clone()))
@@ -864,6 +888,8 @@ mod tests {
             ("./pins.env", Some("*.env")),
             ("/work/project/pins.env", Some("*.env")),
             ("deploy/pins.yml", Some("deploy/*.yml")),
+            ("other/../deploy/pins.yml", Some("deploy/*.yml")),
+            ("../project/deploy/pins.yml", Some("deploy/*.yml")),
             ("pins/v1.2.3.env", None),
             ("deploy/prod/pins.yml", None),
         ] {
