@@ -210,6 +210,7 @@ pub fn git_command(dir: &Path) -> Command {
     cmd
 }
 
+mod background;
 pub mod emulator;
 pub mod prism;
 pub mod registry;

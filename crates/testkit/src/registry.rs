@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -36,7 +35,8 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use tempfile::TempDir;
-use tokio::sync::oneshot;
+
+use crate::background::Background;
 
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -567,17 +567,13 @@ impl Drop for Registry {
 pub struct Redirect {
     host: String,
     redirected: Arc<AtomicU64>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: Background,
 }
 
 impl Redirect {
     /// Starts a front for `upstream` (`127.0.0.1:PORT`) on a free port.
     pub fn start(upstream: &str) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the redirect");
-        listener
-            .set_nonblocking(true)
-            .expect("make the redirect's listener non-blocking");
         let port = listener.local_addr().expect("its address").port();
         let redirected = Arc::new(AtomicU64::new(0));
         let count = redirected.clone();
@@ -597,31 +593,18 @@ impl Redirect {
                 (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, to)]).into_response()
             }
         });
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("registry-redirect-{port}"))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("build the redirect's runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)
-                        .expect("register the redirect's listener");
-                    tokio::select! {
-                        _ = axum::serve(listener, app) => {}
-                        _ = stopped => {}
-                    }
-                });
-                runtime.shutdown_background();
-            })
-            .expect("start the redirect's thread");
+        let server = Background::start(
+            format!("registry-redirect-{port}"),
+            1,
+            listener,
+            |l| async {
+                let _ = axum::serve(l, app).await;
+            },
+        );
         Self {
             host: format!("127.0.0.1:{port}"),
             redirected,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -633,17 +616,6 @@ impl Redirect {
     /// How many requests it redirected.
     pub fn redirected(&self) -> u64 {
         self.redirected.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for Redirect {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -841,8 +813,7 @@ struct TokenShared {
 struct TokenServer {
     shared: Arc<TokenShared>,
     url: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: Background,
 }
 
 impl TokenServer {
@@ -855,49 +826,17 @@ impl TokenServer {
             requests: AtomicU64::new(0),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the token server");
-        listener
-            .set_nonblocking(true)
-            .expect("make the token server's listener non-blocking");
         let port = listener.local_addr().expect("its address").port();
         let app = Router::new()
             .route("/token", get(issue))
             .with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("registry-token-{port}"))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("build the token server's runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)
-                        .expect("register the token server's listener");
-                    tokio::select! {
-                        _ = axum::serve(listener, app) => {}
-                        _ = stopped => {}
-                    }
-                });
-                runtime.shutdown_background();
-            })
-            .expect("start the token server's thread");
+        let server = Background::start(format!("registry-token-{port}"), 1, listener, |l| async {
+            let _ = axum::serve(l, app).await;
+        });
         Self {
             shared,
             url: format!("http://127.0.0.1:{port}"),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for TokenServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            _server: server,
         }
     }
 }

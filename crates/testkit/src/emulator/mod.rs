@@ -42,16 +42,16 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use axum::Router;
-use tokio::sync::oneshot;
 
 pub use auth::{Access, Permissions};
 pub use faults::{Fault, Matcher};
 pub use state::{Asset, CheckRun, Comment, Issue, Label, Release, Status};
 
 use server::{Config, CuttableListener, Shared, lock};
+
+use crate::background::Background;
 
 /// Which forge's API the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,9 +125,6 @@ impl Builder {
     pub fn start(self) -> Emulator {
         let std_listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind the emulator on 127.0.0.1");
-        std_listener
-            .set_nonblocking(true)
-            .expect("make the emulator's listener non-blocking");
         let port = std_listener
             .local_addr()
             .expect("the emulator's local address")
@@ -148,35 +145,18 @@ impl Builder {
         let app = Router::new()
             .fallback(server::handle)
             .with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("forge-emulator-{port}"))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("build the emulator's runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(std_listener)
-                        .expect("register the emulator's listener");
-                    let serve = axum::serve(
-                        CuttableListener(listener),
-                        app.into_make_service_with_connect_info::<server::Conn>(),
-                    );
-                    tokio::select! {
-                        _ = serve => {}
-                        _ = stopped => {}
-                    }
-                });
-                // Dropping the runtime cancels connections still open.
-                runtime.shutdown_background();
-            })
-            .expect("start the emulator's thread");
+        let server = Background::start(
+            format!("forge-emulator-{port}"),
+            2,
+            std_listener,
+            |listener| async {
+                let app = app.into_make_service_with_connect_info::<server::Conn>();
+                let _ = axum::serve(CuttableListener(listener), app).await;
+            },
+        );
         Emulator {
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
             url: local_url,
         }
     }
@@ -186,8 +166,7 @@ impl Builder {
 #[derive(Debug)]
 pub struct Emulator {
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: Background,
     url: String,
 }
 
@@ -361,16 +340,5 @@ impl Emulator {
             started_at: now.clone(),
             completed_at: conclusion.map(|_| now),
         });
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
