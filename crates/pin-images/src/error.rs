@@ -56,6 +56,15 @@ pub enum Error {
         written: String,
         rendered: String,
     },
+    #[error(
+        "{path}:{line}: `{key}: {written}` is a YAML number, not the string a kustomize tag is: quote it (`{key}: \"{written}\"`)"
+    )]
+    NumberTag {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        written: String,
+    },
     #[error("cannot set up the registry client: {0}")]
     Client(Box<relkit_registry::Error>),
     #[error("{path}:{line}: cannot rewrite the image {value:?} in place: {why}")]

@@ -148,7 +148,8 @@ fn relocate(error: &mut Error, file: &Path) {
         Error::NotText { path, .. }
         | Error::NotYaml { path, .. }
         | Error::Read { path, .. }
-        | Error::HelmNumber { path, .. } => {
+        | Error::HelmNumber { path, .. }
+        | Error::NumberTag { path, .. } => {
             file.clone_into(path);
         }
         _ => {}

@@ -270,6 +270,9 @@ struct PairKeys {
     /// Whether an entry without tag or digest is still an image to judge (Helm: the chart's
     /// appVersion fills the tag in; kustomize: the base manifest's tag stays, judged there).
     tagless_is_image: bool,
+    /// Whether a number is read as Helm reads it, a float rendered as Go prints it; else a
+    /// number is no tag at all (kustomize's `newTag` is a string).
+    helm_numbers: bool,
 }
 
 /// Helm values: `image: {registry, repository, tag, digest}`.
@@ -279,6 +282,7 @@ const HELM: PairKeys = PairKeys {
     tag: "tag",
     digest: "digest",
     tagless_is_image: true,
+    helm_numbers: true,
 };
 
 /// A kustomization's `images:` entries: `{name, newName, newTag, digest}`.
@@ -288,6 +292,7 @@ const KUSTOMIZE: PairKeys = PairKeys {
     tag: "newTag",
     digest: "digest",
     tagless_is_image: false,
+    helm_numbers: false,
 };
 
 struct Walker<'a> {
@@ -426,6 +431,14 @@ impl Walker<'_> {
                     r.push(Component::Key(key.to_owned().into()));
                     let scalar = self.scalar(&r)?;
                     let raw = self.chunk_text(&scalar).to_owned();
+                    if !keys.helm_numbers {
+                        return Err(Error::NumberTag {
+                            path: self.path.to_path_buf(),
+                            line: scalar.line,
+                            key: key.to_owned(),
+                            written: raw,
+                        });
+                    }
                     if let Some(rendered) = n.as_f64().map(go_float)
                         && rendered != raw
                     {
@@ -779,6 +792,19 @@ mod tests {
             );
             assert!(err.to_string().contains("quote it"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_kustomize_tag_written_as_a_number_is_refused() {
+        let text = "images:\n- name: nginx\n  newTag: 10\n";
+        let err =
+            scan(Path::new("kustomization.yaml"), text, &HashMap::new()).expect_err("refused");
+        assert!(
+            matches!(&err, Error::NumberTag { line: 3, written, .. } if written == "10"),
+            "{err}"
+        );
+        let quoted = "images:\n- name: nginx\n  newTag: \"1.10\"\n";
+        assert!(scan(Path::new("kustomization.yaml"), quoted, &HashMap::new()).is_ok());
     }
 
     fn images(name: &str, text: &str) -> Vec<(usize, String, String)> {
