@@ -683,7 +683,7 @@ async fn choose_version<F: Forge>(
                 }
                 PrereleaseBase::Next => {
                     let after = latest_full.map(|t| t.tag.as_str());
-                    let bump = decision(repo, config, after, commit)?.0.max(Bump::Patch);
+                    let bump = decision(repo, config, after, commit)?.max(Bump::Patch);
                     let current =
                         latest_full.map_or_else(|| Version::new(0, 0, 0), |t| t.version.clone());
                     let target = unreleased(bump.apply(&current)?, bump, &elsewhere)?;
@@ -709,7 +709,7 @@ fn bumped(
     let bump = match choice {
         BumpChoice::Fixed(bump) => bump,
         BumpChoice::Auto => {
-            let (bump, _) = decision(repo, config, latest_full.map(|t| t.tag.as_str()), commit)?;
+            let bump = decision(repo, config, latest_full.map(|t| t.tag.as_str()), commit)?;
             if bump == Bump::None {
                 return Err(Error::NothingToRelease {
                     tag: latest_full
@@ -743,14 +743,14 @@ fn unreleased(
     Ok(version)
 }
 
-/// The bump the commits after the release `after` (all of them when `None`) call for, and the
-/// version it leads to: the same commits the release's notes list.
+/// The bump the commits after the release `after` (all of them when `None`) call for: the same
+/// commits the release's notes list. Applying it is the caller's, to the stream's newest release.
 fn decision(
     repo: &Repository,
     config: &Config,
     after: Option<&str>,
     commit: &str,
-) -> Result<(Bump, Version), Error> {
+) -> Result<Bump, Error> {
     let notes = relkit_changelog::generate(&Request {
         repo: repo.root().to_path_buf(),
         stream: config.stream.clone(),
@@ -764,7 +764,7 @@ fn decision(
         first_release: true,
         ..Request::default()
     })?;
-    Ok((notes.decision.bump, notes.decision.next))
+    Ok(notes.decision.bump)
 }
 
 fn changelog_config(config: &Config) -> ConfigSource {
