@@ -12,7 +12,7 @@ mod forges;
 mod pin_images;
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -23,6 +23,7 @@ use crate::failure::Failure;
 use crate::flags::{Cli, Command};
 
 fn main() -> ExitCode {
+    quiet_panics();
     let env = Env::from_os_vars(std::env::vars_os());
     let color = wants_color(&env);
     let log: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
@@ -69,6 +70,25 @@ fn report(reporter: &mut Reporter, failure: &Failure) -> ExitStatus {
         return ExitStatus::Failed;
     }
     failure.status
+}
+
+/// No panic text reaches the user. A library thread that panics (git-cliff-core's stdin writer
+/// did, on a command that exits without reading) says nothing: the code waiting for its work
+/// reports the failure. A panic of relkit's own is a bug, and says so in one line.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        if std::thread::current().name() != Some("main") {
+            return;
+        }
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "relkit stopped on an internal error{at}; please report it at https://github.com/relkit/relkit/issues"
+        );
+    }));
 }
 
 /// Called through a link named after an action (`changelog`, `relkit-changelog`), relkit runs

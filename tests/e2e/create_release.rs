@@ -446,3 +446,56 @@ fn a_dry_run_under_a_runner_sets_the_outputs_as_planned() {
     );
     assert_eq!(repo.git(&["tag", "--list", "v1.1.0"]), "");
 }
+
+#[test]
+fn a_cliff_command_that_cannot_run_stops_the_release_before_the_tag_and_panics_nowhere() {
+    // git-cliff's own configuration runs `typos` on every commit; here it is not installed.
+    let repo = scenario::product();
+    repo.write(
+        "cliff.toml",
+        "[git]\ncommit_preprocessors = [{ pattern = '.*', replace_command = 'relkit-no-typos --write-changes -' }]\n",
+    );
+    repo.git(&["add", "cliff.toml"]);
+    repo.commit_staged("feat!: a breaking change");
+    let tags = repo.git(&["tag", "--list"]);
+    let out =
+        run(relkit(&["create-release", "--bump", "auto"]).current_dir(repo.path())).expect_code(2);
+    assert!(
+        out.stderr
+            .contains("cliff.toml ran `relkit-no-typos --write-changes -` on commit "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("relkit-no-typos: not found"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("(and it failed on 3 more commits)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(repo.git(&["tag", "--list"]), tags, "no tag was created");
+    assert!(!repo.path().join(".relkit").exists(), "no release was made");
+
+    // A command that exits without reading a message longer than a pipe holds.
+    repo.write(
+        "cliff.toml",
+        "[git]\ncommit_preprocessors = [{ pattern = '.*', replace_command = 'echo \"feat: short\"' }]\n",
+    );
+    let message = format!("fix: long\n\n{}", "x".repeat(200_000));
+    let file = repo.path().join(".git/long-message");
+    std::fs::write(&file, message).expect("write message");
+    repo.git(&[
+        "commit",
+        "--quiet",
+        "--allow-empty",
+        "-F",
+        ".git/long-message",
+    ]);
+    let out = run(relkit(&["changelog"]).current_dir(repo.path())).expect_code(0);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(out.stdout.contains("- Short"), "{}", out.stdout);
+}

@@ -19,6 +19,7 @@
 //! - **between** two revisions — what `git cliff FROM..TO` renders;
 //! - **all** of the history — what `git cliff` renders.
 
+mod commands;
 mod config;
 mod file;
 pub mod releases;
@@ -32,6 +33,7 @@ use git_cliff_core::config::{CommitParser, Config};
 use git_cliff_core::release::Release;
 use relkit_version::{BumpDecision, BumpError, BumpPolicy, CommitCounts, Step, Stream, Version};
 
+pub use commands::CommandFailure;
 pub use config::{ConfigOrigin, ConfigSource, RepoLinks};
 use relkit_git::{RawCommit, Repository, TagRef};
 
@@ -63,6 +65,8 @@ pub enum Error {
         origin: ConfigOrigin,
         message: String,
     },
+    #[error("{0}")]
+    CommandFailed(Box<CommandFailure>),
     #[error("rendering the notes with {origin} failed: {message}")]
     Render {
         origin: ConfigOrigin,
@@ -98,6 +102,9 @@ impl Error {
                 "fix the file: see https://git-cliff.org/docs/configuration"
             }
             Self::Render { .. } => "check the templates of the configuration",
+            Self::CommandFailed(_) => {
+                "install what the command runs, or fix or remove the entry: relkit stops rather than leave commits out of the notes and the version decision"
+            }
             _ => return None,
         })
     }
@@ -244,6 +251,7 @@ pub fn generate(request: &Request) -> Result<Notes, Error> {
     let mut config = loaded.config;
     add_path_filters(&mut config, request)?;
     add_cliffignore(&mut config, repo.root())?;
+    let commands = commands::Watch::install(&mut config, repo.root())?;
 
     let all_tags = repo.tags()?;
     let stream_tags = stream_tags(&all_tags, &request.stream);
@@ -267,6 +275,7 @@ pub fn generate(request: &Request) -> Result<Notes, Error> {
         origin: &origin,
         release_tags: &release_tags,
         links,
+        commands: commands.as_ref(),
     };
     match &request.range {
         Range::Unreleased { to } => {
@@ -369,6 +378,8 @@ struct Generator<'g> {
     release_tags: &'g [TagRef],
     /// The request's links, or those of a github.com `origin` remote.
     links: Option<RepoLinks>,
+    /// The configuration's shell commands, when it has any.
+    commands: Option<&'g commands::Watch>,
 }
 
 impl Generator<'_> {
@@ -681,7 +692,10 @@ impl Generator<'_> {
         releases: Vec<Release<'a>>,
         config: Config,
     ) -> Result<Renderer<'a>, Error> {
-        let mut renderer = Renderer::new(releases, config, None).map_err(|e| self.classify(e))?;
+        let subjects = self.commands.map(|_| subjects(&releases));
+        let renderer = Renderer::new(releases, config, None);
+        self.check_commands(subjects.as_ref())?;
+        let mut renderer = renderer.map_err(|e| self.classify(e))?;
         let commit_url = self.links.as_ref().map(RepoLinks::commit_url);
         renderer
             .add_context("relkit", serde_json::json!({ "commit_url": commit_url }))
@@ -691,11 +705,26 @@ impl Generator<'_> {
 
     fn render(&self, renderer: &Renderer<'_>) -> Result<String, Error> {
         let mut out = Vec::new();
-        renderer.generate(&mut out).map_err(|e| Error::Render {
+        let generated = renderer.generate(&mut out);
+        self.check_commands(None)?;
+        generated.map_err(|e| Error::Render {
             origin: self.origin.clone(),
             message: e.to_string(),
         })?;
         Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// A command of the configuration that failed, as an error: never a commit left out.
+    fn check_commands(&self, subjects: Option<&HashMap<String, String>>) -> Result<(), Error> {
+        let Some(commands) = self.commands else {
+            return Ok(());
+        };
+        let subjects: HashMap<&str, &str> = subjects
+            .into_iter()
+            .flatten()
+            .map(|(id, subject)| (id.as_str(), subject.as_str()))
+            .collect();
+        commands.check(self.origin, &subjects)
     }
 
     /// Sorts git-cliff-core's errors into a broken configuration and commits that break it.
@@ -750,6 +779,18 @@ impl Generator<'_> {
         };
         Ok((decision, called_for))
     }
+}
+
+/// Each commit's subject by id, for naming a commit a command failed on.
+fn subjects(releases: &[Release<'_>]) -> HashMap<String, String> {
+    releases
+        .iter()
+        .flat_map(|r| &r.commits)
+        .map(|c| {
+            let subject = c.message.lines().next().unwrap_or_default().to_owned();
+            (c.id.clone(), subject)
+        })
+        .collect()
 }
 
 /// The first line of unreleased notes: the version decision and why.

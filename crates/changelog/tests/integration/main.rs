@@ -1,5 +1,6 @@
 //! Integration tests of relkit-changelog on real git repositories built by relkit-testkit.
 
+mod commands;
 mod compare;
 mod errors;
 mod notes;
