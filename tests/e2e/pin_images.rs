@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use base64::Engine as _;
-use relkit_testkit::registry::{Auth, Format, Redirect, Registry};
+use relkit_testkit::registry::{Auth, Format, Front, Misbehaviour, Redirect, Registry};
 use tempfile::TempDir;
 
 use crate::support::{Run, Runner, run};
@@ -998,4 +998,50 @@ fn verify_of_a_missing_pins_file_is_bad_input() {
             .contains("--pins-file nope.env: cannot read the pins file")),
         "{errors:#?}"
     );
+}
+
+/// A sign-in page answering `200 text/html` in the registry's place: nothing is pinned to the
+/// page's hash, no file changes, and the error names the registry, the reference and the page.
+#[test]
+fn resolve_writes_no_digest_it_did_not_verify() {
+    let registry = Registry::start(Auth::Open);
+    registry.push_image("team/api", "1.4.2", Format::Oci);
+    for how in [Misbehaviour::LoginPage, Misbehaviour::Truncated] {
+        let front = Front::start(registry.host(), how);
+        let project = Project::new(&registry, PASSWORD);
+        let compose = format!(
+            "services:\n  api:\n    image: {}/team/api:1.4.2\n",
+            front.host()
+        );
+        project.write("compose.yml", &compose);
+        let out = project.relkit(
+            &Runner::github(),
+            &[
+                "pin-images",
+                "resolve",
+                "--files",
+                "compose.yml",
+                "--pins-file",
+                "pins.env",
+                "--write",
+            ],
+        );
+        assert_eq!(out.code, Some(1), "{how:?}: {}", out.stdout);
+        assert_eq!(project.read("compose.yml"), compose, "{how:?}: unchanged");
+        assert!(
+            !project.path().join("pins.env").exists(),
+            "{how:?}: no pins file"
+        );
+        let errors = out.errors();
+        let message = &errors.first().expect("an ::error").data;
+        assert!(
+            message.contains(&format!("the registry {}", front.host())),
+            "{message}"
+        );
+        assert!(message.contains("team/api:1.4.2"), "{message}");
+        assert!(message.contains("which is not a manifest"), "{message}");
+        if how == Misbehaviour::LoginPage {
+            assert!(message.contains("200 text/html"), "{message}");
+        }
+    }
 }

@@ -181,7 +181,14 @@ impl Client {
             .ask_manifest(Method::HEAD, reference, reference.manifest_ref(), &what)
             .await?;
         let media_type = header(&response, CONTENT_TYPE.as_str());
-        match header(&response, "docker-content-digest") {
+        // A stated digest is taken only with a manifest's media type: a login page or a proxy's
+        // page answering 200 is read and refused by the GET below.
+        let stated = header(&response, "docker-content-digest").filter(|_| {
+            media_type
+                .as_deref()
+                .is_some_and(manifest::is_manifest_type)
+        });
+        match stated {
             Some(value) => {
                 let digest = value.parse::<Digest>().map_err(|e| Error::Protocol {
                     registry: reference.registry().to_owned(),
@@ -478,7 +485,13 @@ impl Client {
                 actual: digest,
             });
         }
-        let media_type = manifest::media_type_of(&bytes, content_type.as_deref());
+        let media_type = manifest::verify(&bytes, content_type.as_deref()).map_err(|answer| {
+            Error::NotAManifest {
+                registry: registry.to_owned(),
+                what: what.clone(),
+                answer: format!("200 {answer}"),
+            }
+        })?;
         Ok(Manifest {
             bytes,
             media_type,

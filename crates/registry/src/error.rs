@@ -78,6 +78,18 @@ pub enum Error {
         message: String,
     },
 
+    /// A 200 whose body is not a manifest (a login page, a proxy's error page): its digest is
+    /// never used.
+    #[error(
+        "the registry {registry} answered {what} with {answer}, which is not a manifest; no \
+         digest is taken from it"
+    )]
+    NotAManifest {
+        registry: String,
+        what: String,
+        answer: String,
+    },
+
     #[error("{reference}: the content has digest {actual}, not {expected}")]
     DigestMismatch {
         reference: String,
@@ -134,6 +146,10 @@ impl Error {
             Self::Unreachable { .. } => {
                 Some("is the registry running and its address right? (proxies, DNS, firewalls)")
             }
+            Self::NotAManifest { .. } => Some(
+                "something else answers in the registry's place (a login page, a proxy): check \
+                 the registry's address, and that it serves the distribution API under /v2/",
+            ),
             Self::Insecure { .. } => Some(
                 "serve it over HTTPS, or list its host (`host:port`) with --insecure-registries",
             ),

@@ -63,6 +63,8 @@ impl Descriptor {
 #[serde(rename_all = "camelCase")]
 struct Shape {
     #[serde(default)]
+    schema_version: Option<u64>,
+    #[serde(default)]
     media_type: Option<String>,
     #[serde(default)]
     manifests: Option<Vec<Entry>>,
@@ -92,25 +94,82 @@ pub(crate) enum Content {
     Image(Vec<Digest>),
 }
 
-/// The media type to send with `bytes`, when the registry's `Content-Type` is missing or generic:
-/// the body's own `mediaType`, else the OCI type its shape says.
-pub(crate) fn media_type_of(bytes: &[u8], header: Option<&str>) -> String {
-    let header = header.map(|h| h.split(';').next().unwrap_or(h).trim());
-    if let Some(h) = header
-        && h.starts_with("application/vnd.")
-    {
-        return h.to_owned();
+/// Whether `media_type` (a `Content-Type` value, parameters allowed) is one of the manifest types
+/// relkit asks for.
+pub(crate) fn is_manifest_type(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or(media_type).trim();
+    [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(essence))
+}
+
+/// Checks that an answer is a manifest: a manifest media type (the `Content-Type`, or for a
+/// missing or generic JSON one the body's own `mediaType`) and a body that parses as a manifest of
+/// that kind. Returns the media type; the error describes what came back instead.
+pub(crate) fn verify(bytes: &[u8], header: Option<&str>) -> Result<String, String> {
+    let essence = header.map(|h| h.split(';').next().unwrap_or(h).trim().to_ascii_lowercase());
+    let shape = serde_json::from_slice::<Shape>(bytes);
+    let declared = match essence.as_deref() {
+        Some(t) if is_manifest_type(t) => t.to_owned(),
+        None | Some("application/json") => match &shape {
+            Ok(Shape {
+                media_type: Some(t),
+                ..
+            }) if is_manifest_type(t) => t.clone(),
+            _ => {
+                return Err(format!(
+                    "{} and a body without a manifest mediaType ({})",
+                    essence.as_deref().unwrap_or("no Content-Type"),
+                    glimpse(bytes)
+                ));
+            }
+        },
+        Some(other) => return Err(format!("{other} ({})", glimpse(bytes))),
+    };
+    let shape = shape.map_err(|e| {
+        format!(
+            "{declared} whose body is not JSON: {e} ({})",
+            glimpse(bytes)
+        )
+    })?;
+    if shape.schema_version != Some(2) {
+        return Err(format!(
+            "{declared} whose body has schemaVersion {}, not 2 ({})",
+            shape
+                .schema_version
+                .map_or_else(|| "missing".to_owned(), |v| v.to_string()),
+            glimpse(bytes)
+        ));
     }
-    match serde_json::from_slice::<Shape>(bytes) {
-        Ok(Shape {
-            media_type: Some(t),
-            ..
-        }) => t,
-        Ok(Shape {
-            manifests: Some(_), ..
-        }) => OCI_INDEX.to_owned(),
-        _ => OCI_MANIFEST.to_owned(),
+    let is_index = declared == OCI_INDEX || declared == DOCKER_LIST;
+    let fits = if is_index {
+        shape.manifests.is_some()
+    } else {
+        shape.config.is_some() && shape.layers.is_some()
+    };
+    if !fits {
+        let wants = if is_index {
+            "a manifests list"
+        } else {
+            "a config and layers"
+        };
+        return Err(format!(
+            "{declared} whose body lacks {wants} ({})",
+            glimpse(bytes)
+        ));
     }
+    content(bytes).map_err(|e| format!("{declared} with {e}"))?;
+    Ok(declared)
+}
+
+/// The first bytes of a body and its size, for an error.
+fn glimpse(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut shown: String = text.chars().take(60).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    format!("{} bytes: {shown:?}", bytes.len())
 }
 
 /// The children or blobs of a manifest.

@@ -619,6 +619,95 @@ impl Redirect {
     }
 }
 
+/// How a [`Front`] answers manifest requests in the registry's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// `200 text/html`, a sign-in page, as a captive portal or an SSO proxy answers.
+    LoginPage,
+    /// The upstream's answer without `Docker-Content-Digest`, and its body cut short by one byte,
+    /// as a broken proxy passes it on.
+    Truncated,
+}
+
+/// A front on 127.0.0.1 for a real registry that misbehaves on manifest requests, as a login page
+/// or a broken proxy in front of a registry does; every other request is redirected to
+/// `upstream`. Stopped when dropped.
+#[derive(Debug)]
+pub struct Front {
+    host: String,
+    _server: Background,
+}
+
+impl Front {
+    /// Starts a front for `upstream` (`127.0.0.1:PORT`) on a free port.
+    pub fn start(upstream: &str, how: Misbehaviour) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the front");
+        let port = listener.local_addr().expect("its address").port();
+        let upstream = upstream.to_owned();
+        let app = Router::new().fallback(
+            move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap| {
+                let upstream = upstream.clone();
+                async move {
+                    let path = uri
+                        .path_and_query()
+                        .map_or_else(|| uri.path().to_owned(), |pq| pq.to_string());
+                    if !path.contains("/manifests/") {
+                        let to = format!("http://{upstream}{path}");
+                        return (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, to)])
+                            .into_response();
+                    }
+                    match how {
+                        Misbehaviour::LoginPage => (
+                            StatusCode::OK,
+                            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                            "<html><body>Sign in to continue</body></html>",
+                        )
+                            .into_response(),
+                        Misbehaviour::Truncated => {
+                            let accept = headers
+                                .get(header::ACCEPT)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or(OCI_MANIFEST)
+                                .to_owned();
+                            // Always a GET upstream: a HEAD has no body to cut.
+                            let answer = tokio::task::spawn_blocking(move || {
+                                http(&upstream, "GET", &path, &[("Accept", &accept)], b"")
+                            })
+                            .await;
+                            let Ok(Ok(answer)) = answer else {
+                                return StatusCode::BAD_GATEWAY.into_response();
+                            };
+                            let content_type = answer.header("content-type").unwrap_or_default();
+                            let mut body = answer.body;
+                            body.pop();
+                            let body = if method == axum::http::Method::HEAD {
+                                Vec::new()
+                            } else {
+                                body
+                            };
+                            let status = StatusCode::from_u16(answer.status)
+                                .unwrap_or(StatusCode::BAD_GATEWAY);
+                            (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+                        }
+                    }
+                }
+            },
+        );
+        let server = Background::start(format!("registry-front-{port}"), 1, listener, |l| async {
+            let _ = axum::serve(l, app).await;
+        });
+        Self {
+            host: format!("127.0.0.1:{port}"),
+            _server: server,
+        }
+    }
+
+    /// `127.0.0.1:PORT`, the name references use to reach the upstream through it.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
 /// The address in distribution's `listening on 127.0.0.1:PORT` log line.
 fn listening_address(log: &str) -> Option<String> {
     let at = log.find("listening on ")? + "listening on ".len();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use relkit_registry::{Credential, Credentials, Error, Reference, Secret};
-use relkit_testkit::registry::{Auth, Format, Registry};
+use relkit_testkit::registry::{Auth, Format, Front, Misbehaviour, Registry};
 
 use crate::common::{PASSWORD, USER, client, client_with, reference, reply, serve};
 
@@ -362,4 +362,124 @@ async fn a_plain_http_token_realm_elsewhere_is_refused_before_any_token_request(
         started.elapsed() < std::time::Duration::from_secs(2),
         "refused without trying to connect"
     );
+}
+
+/// A sign-in page in front of a real registry: its `200 text/html` is never hashed into a digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_page_answering_for_the_registry_gives_no_digest() {
+    let registry = Registry::start(Auth::Open);
+    registry.push_image("team/app", "1.0.0", Format::Oci);
+    let front = Front::start(registry.host(), Misbehaviour::LoginPage);
+    let client = client_with(Credentials::none());
+    let app: Reference = format!("{}/team/app:1.0.0", front.host())
+        .parse()
+        .expect("valid");
+    for err in [
+        client.resolve(&app).await.expect_err("not a manifest"),
+        client
+            .manifest(&app)
+            .await
+            .map(|_| ())
+            .expect_err("not a manifest"),
+    ] {
+        assert!(matches!(err, Error::NotAManifest { .. }), "{err}");
+        let text = err.to_string();
+        let registry_part = format!("the registry {}", front.host());
+        for part in [
+            registry_part.as_str(),
+            "team/app:1.0.0",
+            "200 text/html",
+            "Sign in to continue",
+            "no digest is taken from it",
+        ] {
+            assert!(text.contains(part), "{part:?} in {text}");
+        }
+        assert!(err.help().expect("a hint").contains("login page"));
+    }
+}
+
+/// A proxy that drops the stated digest and cuts the body: the rest is not a manifest, and its
+/// hash is not a digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_manifest_without_a_stated_digest_is_refused() {
+    let registry = Registry::start(Auth::Open);
+    for format in [Format::Oci, Format::DockerV2] {
+        registry.push_image("team/app", "1.0.0", format);
+        let front = Front::start(registry.host(), Misbehaviour::Truncated);
+        let client = client_with(Credentials::none());
+        let app: Reference = format!("{}/team/app:1.0.0", front.host())
+            .parse()
+            .expect("valid");
+        let err = client.resolve(&app).await.expect_err("cut short");
+        assert!(matches!(err, Error::NotAManifest { .. }), "{err}");
+        assert!(err.to_string().contains("whose body is not JSON"), "{err}");
+    }
+    let index = registry.push_index("team/multi", "2.0.0");
+    let front = Front::start(registry.host(), Misbehaviour::Truncated);
+    let multi: Reference = format!("{}/team/multi:2.0.0", front.host())
+        .parse()
+        .expect("valid");
+    let err = client_with(Credentials::none())
+        .resolve(&multi)
+        .await
+        .expect_err("cut short");
+    assert!(
+        err.to_string()
+            .contains("application/vnd.oci.image.index.v1+json"),
+        "{err}"
+    );
+    assert_ne!(index.digest, "", "the index exists upstream");
+}
+
+/// What a registry states is taken only for a manifest: a `HEAD` answering `text/html` with a
+/// digest header is asked again by `GET`, whose page is refused; JSON sent as `application/json`
+/// is a manifest when its body says which one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stated_digest_counts_only_with_a_manifest_media_type() {
+    let stated = format!("Docker-Content-Digest: sha256:{}", "ab".repeat(32));
+    let (host, seen) = serve(move |_, line| {
+        if line.starts_with("HEAD") {
+            reply("200 OK", &["Content-Type: text/html", &stated], "")
+        } else {
+            reply("200 OK", &["Content-Type: text/html"], "<html>login</html>")
+        }
+    });
+    let client = client_with(Credentials::none());
+    let err = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect_err("a page");
+    assert!(matches!(err, Error::NotAManifest { .. }), "{err}");
+    assert!(err.to_string().contains("\"<html>login</html>\""), "{err}");
+    assert_eq!(seen.lock().expect("log").len(), 2, "HEAD, then GET");
+
+    let (host, _) = serve(|_, _| reply("200 OK", &["Content-Type: application/json"], MANIFEST));
+    let got = client
+        .resolve(&format!("{host}/app:1").parse().expect("valid"))
+        .await
+        .expect("a manifest by its body's mediaType");
+    assert_eq!(got, relkit_registry::Digest::sha256(MANIFEST.as_bytes()));
+
+    for (body, problem) in [
+        (
+            r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#,
+            "lacks a config and layers",
+        ),
+        (
+            r#"{"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#,
+            "schemaVersion missing",
+        ),
+        (
+            r#"{"schemaVersion":2}"#,
+            "a body without a manifest mediaType",
+        ),
+    ] {
+        let (host, _) =
+            serve(move |_, _| reply("200 OK", &["Content-Type: application/json"], body));
+        let err = client
+            .resolve(&format!("{host}/app:1").parse().expect("valid"))
+            .await
+            .expect_err("not a manifest");
+        assert!(err.to_string().contains(problem), "{problem:?} in {err}");
+    }
 }
