@@ -60,12 +60,16 @@ async fn release<F: Forge>(
     if plan.is_noop() {
         reporter.info(&format!("{} is already released as planned", plan.tag))?;
     }
-    let mut lines = Vec::new();
-    let outcome = apply(forge, &plan, &mut |line| lines.push(line.to_owned())).await;
-    for line in &lines {
-        reporter.info(line)?;
+    // Each step is reported when it is done: a run killed during an upload leaves in the log
+    // what it had made.
+    let mut log_failed = false;
+    let outcome = apply(forge, &plan, &mut |line| {
+        log_failed |= reporter.info(line).is_err();
+    })
+    .await?;
+    if log_failed {
+        return Err(Failure::failed("could not write to the log"));
     }
-    let outcome = outcome?;
     reporter.info(&format!(
         "{} → {}",
         outcome.release.tag, outcome.release.url
@@ -101,8 +105,7 @@ fn inputs(args: ReleaseArgs, env: &Env, platform: &Platform) -> Result<Inputs, F
         (None, Some(c)) if c == "builtin" => NotesChoice::Changelog(ConfigSource::Builtin),
         (None, Some(c)) => NotesChoice::Changelog(ConfigSource::File(c.into())),
     };
-    let images = relkit_create_release::images(args.images.iter().flat_map(|v| v.lines()))
-        .map_err(|e| bad(&e))?;
+    let images = relkit_create_release::images(&args.images.join("\n")).map_err(|e| bad(&e))?;
     let (target_input, target) = match given(args.target) {
         Some(target) => ("--target", target),
         None => match env.get("GITHUB_SHA").filter(|_| platform.is_runner()) {
@@ -257,7 +260,7 @@ fn finish(
             "release-id",
             release.map(|r| r.id.clone()).unwrap_or_default(),
         ),
-        ("manifest", plan.manifest.clone()),
+        ("manifest", plan.manifest_text.clone()),
     ] {
         reporter.set_output(name, &value)?;
     }

@@ -93,7 +93,17 @@ fn on_a_tag_push_the_pushed_tag_is_released_with_its_outputs_and_summary() -> Te
     assert_eq!(manifest["tag"], "v1.1.0");
     assert_eq!(manifest["assets"][0]["name"], "app.tar.gz");
     assert_eq!(manifest["images"][0]["name"], "API_IMAGE");
-    assert_eq!(manifest["images"][0]["reference"], API);
+    assert_eq!(manifest["images"][0]["repository"], "ghcr.io/acme/api");
+    assert_eq!(manifest["images"][0]["tag"], "1.0");
+    assert_eq!(
+        format!(
+            "ghcr.io/acme/api:1.0@{}",
+            manifest["images"][0]["digest"].as_str().unwrap_or_default()
+        ),
+        API
+    );
+    assert_eq!(manifest["schema_version"], 1);
+    assert_eq!(manifest["stream"], "v");
     assert_eq!(manifest["images"].as_array().map(Vec::len), Some(1));
     let summary = runner.summary();
     assert!(summary.contains("### Release v1.1.0"), "{summary}");
@@ -179,7 +189,7 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
                 "--images",
                 "api=ghcr.io/acme/api:1.0",
             ],
-            "--images \"api=ghcr.io/acme/api:1.0\"",
+            "--images is not a list of pins (NAME=REFERENCE@sha256:DIGEST): line 1: api=ghcr.io/acme/api:1.0 has no digest",
         ),
         (
             &[

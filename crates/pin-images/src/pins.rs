@@ -37,7 +37,7 @@ pub fn render(pins: &[Pin]) -> String {
     out
 }
 
-/// One line of a pins file.
+/// One line of a pins file, and what to look up for it.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub name: String,
@@ -48,59 +48,40 @@ pub struct Entry {
     pub digest: Digest,
 }
 
-/// The entries of a pins file; every problem is reported, each with its line.
+/// The entries of the pins file at `path` (read as [`relkit_registry::pins::parse`] reads every
+/// pins file); every problem is reported, each with its line.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<Error>> {
+    let problem = |line: usize, message: String| Error::PinsFile {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let pins = relkit_registry::pins::parse(text).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|p| problem(p.line, p.message))
+            .collect::<Vec<_>>()
+    })?;
     let mut entries = Vec::new();
     let mut problems = Vec::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line = n + 1;
-        let content = raw.trim().trim_start_matches('\u{feff}');
-        let content = content.strip_prefix("export ").unwrap_or(content).trim();
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let problem = |message: String| Error::PinsFile {
-            path: path.to_path_buf(),
-            line,
-            message,
-        };
-        let Some((name, value)) = content.split_once('=') else {
-            problems.push(problem(format!(
-                "{content:?} is not `NAME=image`; a pins file holds one `NAME_IMAGE=repo:tag@sha256:…` per line"
-            )));
-            continue;
-        };
-        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-        let reference: Reference = match value.parse() {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(problem(format!("{name}: {e}")));
-                continue;
-            }
-        };
-        let Some(digest) = reference.digest() else {
-            problems.push(problem(format!(
-                "{name}={value} has no digest: a pins file holds `repo:tag@sha256:…` (or `repo@sha256:…`)"
-            )));
-            continue;
-        };
+    for pin in pins {
         // A pin by digest alone is verified by asking for that digest.
-        let tagged = match reference.tag() {
-            Some(tag) => match reference.with_tag(tag) {
+        let tagged = match pin.reference.tag() {
+            Some(tag) => match pin.reference.with_tag(tag) {
                 Ok(t) => t,
                 Err(e) => {
-                    problems.push(problem(format!("{name}: {e}")));
+                    problems.push(problem(pin.line, format!("{}: {e}", pin.name)));
                     continue;
                 }
             },
-            None => reference.clone(),
+            None => pin.reference.clone(),
         };
         entries.push(Entry {
-            name: name.trim().to_owned(),
-            line,
-            digest: digest.clone(),
+            name: pin.name,
+            line: pin.line,
+            digest: pin.digest,
             tagged,
-            reference,
+            reference: pin.reference,
         });
     }
     if problems.is_empty() {

@@ -51,6 +51,7 @@ mod digest;
 mod error;
 mod http;
 mod manifest;
+pub mod pins;
 mod reference;
 
 pub use auth::{Challenge, Credential, Credentials, Secret};

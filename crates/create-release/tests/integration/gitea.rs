@@ -106,7 +106,10 @@ async fn the_preflight_stops_a_release_the_forge_would_refuse_before_any_write()
         err
     };
     assert!(
-        matches!(read_only, relkit_create_release::Error::CannotWrite { .. }),
+        matches!(
+            read_only,
+            relkit_create_release::Error::Release(relkit_release::Error::CannotWrite { .. })
+        ),
         "{read_only}"
     );
     assert!(read_only.is_bad_input());
@@ -142,7 +145,7 @@ async fn the_preflight_stops_a_release_the_forge_would_refuse_before_any_write()
             .expect_err("type")
     };
     assert!(
-        matches!(wrong_type, relkit_create_release::Error::AttachmentType { ref name, .. } if name == "app.tar.gz"),
+        matches!(wrong_type, relkit_create_release::Error::Release(relkit_release::Error::AttachmentType { ref name, .. }) if name == "app.tar.gz"),
         "{wrong_type}"
     );
 }

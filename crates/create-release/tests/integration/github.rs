@@ -167,7 +167,10 @@ async fn the_preflight_reads_what_a_personal_token_may_do() {
         .await
         .expect_err("a read-only token");
     assert!(
-        matches!(read_only, relkit_create_release::Error::CannotWrite { .. }),
+        matches!(
+            read_only,
+            relkit_create_release::Error::Release(relkit_release::Error::CannotWrite { .. })
+        ),
         "{read_only}"
     );
     assert!(read_only.is_bad_input());
@@ -180,7 +183,10 @@ async fn the_preflight_reads_what_a_personal_token_may_do() {
         .await
         .expect_err("a commit that changes workflows");
     assert!(
-        matches!(err, relkit_create_release::Error::CannotTagWorkflows { .. }),
+        matches!(
+            err,
+            relkit_create_release::Error::Release(relkit_release::Error::CannotTagWorkflows { .. })
+        ),
         "{err}"
     );
     assert!(
@@ -255,7 +261,7 @@ async fn notes_longer_than_github_takes_stop_the_plan_before_any_write() {
     std::fs::write(&notes, "é".repeat(github::MAX_NOTES + 1)).expect("notes");
     let err = plan(&forge, &cfg).await.expect_err("too long");
     assert!(
-        matches!(err, relkit_create_release::Error::NotesTooLong { chars, max, .. } if chars == max + 1),
+        matches!(err, relkit_create_release::Error::Release(relkit_release::Error::NotesTooLong { chars, max, .. }) if chars == max + 1),
         "{err}"
     );
     assert!(err.is_bad_input());

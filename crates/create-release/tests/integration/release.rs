@@ -186,7 +186,7 @@ async fn different_bytes_under_an_asset_name_stop_the_plan_unless_replacing() {
     build(&repo, &[("app.tar.gz", "rebuilt")]);
     let err = plan(&forge, &cfg).await.expect_err("different bytes");
     assert!(
-        matches!(err, Error::AssetDiffers { ref name, .. } if name == "app.tar.gz"),
+        matches!(err, Error::Release(relkit_release::Error::AssetDiffers { ref name, .. }) if name == "app.tar.gz"),
         "{err}"
     );
     assert!(err.is_bad_input());
@@ -227,7 +227,7 @@ async fn a_tag_at_another_commit_is_never_moved() {
         .await
         .expect_err("exists");
     assert!(
-        matches!(err, Error::TagElsewhere { ref tag, .. } if tag == "v1.0.0"),
+        matches!(err, Error::Release(relkit_release::Error::TagElsewhere { ref tag, .. }) if tag == "v1.0.0"),
         "{err}"
     );
     assert!(err.hint().is_some());
@@ -244,14 +244,23 @@ async fn asset_globs_must_match_and_names_must_be_unique() {
     let mut cfg = config(&repo, exact("1.1.0"));
     cfg.assets = vec!["dist/*.zip".to_owned()];
     let err = plan(&forge, &cfg).await.expect_err("no match");
-    assert!(matches!(err, Error::NoMatch { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Release(relkit_release::Error::NoMatch { .. })),
+        "{err}"
+    );
     cfg.allow_empty = true;
     let allowed = plan(&forge, &cfg).await.expect("allowed");
     assert_eq!(allowed.assets.len(), 2, "the manifest and the sums");
 
     cfg.assets = vec!["dist/*".to_owned(), "other/*".to_owned()];
     let err = plan(&forge, &cfg).await.expect_err("two app.tar.gz");
-    assert!(matches!(err, Error::DuplicateAsset { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Release(relkit_release::Error::DuplicateAsset { .. })
+        ),
+        "{err}"
+    );
     assert_eq!(
         forge.tag("v1.1.0").await.expect("read"),
         None,
@@ -462,7 +471,7 @@ async fn an_asset_or_tag_name_git_or_a_forge_refuses_stops_the_plan() {
         .await
         .expect_err("refused");
     assert!(
-        matches!(&err, Error::AssetName { name, .. } if name == "a\\b.bin"),
+        matches!(&err, Error::Release(relkit_release::Error::AssetName { name, .. }) if name == "a\\b.bin"),
         "{err}"
     );
     assert!(err.is_bad_input());
@@ -503,7 +512,11 @@ async fn assets_this_run_does_not_attach_are_named_in_the_plan() {
             .contains("asset    b.tar.gz → left as it is"),
         "{second}"
     );
-    assert!(!second.manifest.contains("b.tar.gz"), "{}", second.manifest);
+    assert!(
+        !second.manifest_text.contains("b.tar.gz"),
+        "{}",
+        second.manifest_text
+    );
 }
 
 /// In a monorepo, a component's stream counts only the commits that change its files, in the
@@ -845,4 +858,51 @@ async fn a_candidate_rerun_resumes_after_a_later_commit_released_its_version() {
     let again = plan(&forge, &rc).await.expect("again");
     assert_eq!(again.tag, "v1.1.0-rc.1");
     assert!(again.is_noop(), "{again}");
+}
+
+/// Another run that attached other bytes under an asset's name between this run's plan and its
+/// upload: found after this run's first write, so it is a failure to look at (exit 1), not bad
+/// input (exit 2), and nothing of the other run is replaced.
+#[tokio::test]
+async fn a_conflict_found_after_the_first_write_is_a_failure_not_bad_input() {
+    let repo = scenario::product();
+    build(&repo, &[("app.tar.gz", "ours")]);
+    let forge = forge(&repo);
+    let cfg = config(&repo, exact("1.1.0"));
+    let ours = plan(&forge, &cfg).await.expect("plan");
+
+    build(&repo, &[("app.tar.gz", "theirs")]);
+    let theirs = plan(&forge, &cfg).await.expect("plan");
+    apply(&forge, &theirs, &mut |_| {})
+        .await
+        .expect("the other run");
+
+    let err = apply(&forge, &ours, &mut |_| {})
+        .await
+        .expect_err("other bytes");
+    assert!(
+        matches!(
+            &err,
+            Error::Release(relkit_release::Error::Stopped { error })
+                if matches!(**error, relkit_release::Error::AssetDiffers { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_bad_input(), "after a write: exit 1");
+    assert!(err.to_string().contains("holds different bytes"), "{err}");
+    assert!(err.hint().expect("a hint").contains("--replace-assets"));
+    let release = forge
+        .release_by_tag("v1.1.0")
+        .await
+        .expect("read")
+        .expect("the release");
+    let asset = release
+        .assets
+        .iter()
+        .find(|a| a.name == "app.tar.gz")
+        .expect("the asset");
+    assert_eq!(
+        Sha256::of(&forge.download_asset(asset).await.expect("download")),
+        Sha256::of(b"theirs")
+    );
 }

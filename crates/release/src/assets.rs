@@ -1,14 +1,14 @@
 //! The files a release carries: the user's assets, found by globs, and the two files relkit
 //! writes about them, `SHA256SUMS` (as `sha256sum --check` reads it) and the release manifest
-//! (JSON: tag, commit, each asset's name, size and SHA-256, image digests), which promotion
-//! verifies before it ships the same artifacts.
+//! ([`crate::ReleaseManifest`]), which promotion verifies before it ships the same artifacts; and
+//! the images a release ships, from a pins file.
 
 use std::path::{Path, PathBuf};
 
 use relkit_forge::Sha256;
-use serde::Serialize;
 
 use crate::Error;
+use crate::manifest::{ManifestAsset, ManifestImage};
 
 /// The name of the checksum file.
 pub const SUMS: &str = "SHA256SUMS";
@@ -24,67 +24,25 @@ pub struct LocalAsset {
     pub sha256: Sha256,
 }
 
-/// An image the release ships, pinned by digest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Image {
-    pub name: String,
-    pub reference: String,
-    pub digest: String,
-}
-
-impl Image {
-    /// Reads `NAME=REFERENCE@sha256:DIGEST`.
-    pub fn parse(value: &str) -> Result<Self, Error> {
-        let bad = || Error::BadImage {
-            value: value.to_owned(),
-        };
-        let (name, reference) = value.split_once('=').ok_or_else(bad)?;
-        let (_, digest) = reference.rsplit_once('@').ok_or_else(bad)?;
-        let hex = digest.strip_prefix("sha256:").ok_or_else(bad)?;
-        let valid = !name.trim().is_empty()
-            && hex.len() == 64
-            && hex
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-        if !valid {
-            return Err(bad());
-        }
-        Ok(Self {
-            name: name.trim().to_owned(),
-            reference: reference.to_owned(),
-            digest: digest.to_owned(),
-        })
-    }
-}
-
-/// The images of `--images`: one `NAME=REFERENCE@sha256:DIGEST` a line, so a pins file written
-/// by pin-images can be passed as it is (its `#` comments and blank lines are skipped). A name
-/// may appear once.
-pub fn images<'l>(lines: impl IntoIterator<Item = &'l str>) -> Result<Vec<Image>, Error> {
-    let mut images: Vec<Image> = Vec::new();
-    for line in lines.into_iter() {
-        // As pin-images reads a pins file: a BOM, `export` and quotes around the value are
-        // shell syntax, not part of the pin.
-        let line = line.trim().trim_start_matches('\u{feff}');
-        let line = line.strip_prefix("export ").unwrap_or(line).trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let unquoted = line.split_once('=').map(|(name, value)| {
-            format!(
-                "{name}={}",
-                value.trim().trim_matches(|c| c == '"' || c == '\'')
-            )
-        });
-        let image = Image::parse(unquoted.as_deref().unwrap_or(line))?;
-        if let Some(first) = images.iter().find(|i| i.name == image.name) {
+/// The images of `--images`: one `NAME=REFERENCE@sha256:DIGEST` a line, as a pins file holds them
+/// (pin-images' `pins` output or pins file passes as it is). A name may appear once.
+pub fn images(text: &str) -> Result<Vec<ManifestImage>, Error> {
+    let pins = relkit_registry::pins::parse(text).map_err(|problems| Error::BadImages {
+        problems: problems
+            .into_iter()
+            .map(|p| format!("line {}: {}", p.line, p.message))
+            .collect(),
+    })?;
+    let mut images: Vec<ManifestImage> = Vec::new();
+    for pin in pins {
+        if let Some(first) = images.iter().find(|i| i.name == pin.name) {
             return Err(Error::DuplicateImage {
-                name: image.name,
-                first: first.reference.clone(),
-                second: image.reference,
+                name: pin.name,
+                first: format!("{}@{}", first.repository, first.digest),
+                second: pin.reference.to_string(),
             });
         }
-        images.push(image);
+        images.push(ManifestImage::of(&pin.name, &pin.reference, &pin.digest));
     }
     Ok(images)
 }
@@ -171,48 +129,16 @@ pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<L
     Ok(found)
 }
 
-#[derive(Serialize)]
-struct Manifest<'a> {
-    tag: &'a str,
-    version: String,
-    commit: &'a str,
-    assets: Vec<ManifestAsset<'a>>,
-    images: &'a [Image],
-}
-
-#[derive(Serialize)]
-struct ManifestAsset<'a> {
-    name: &'a str,
-    size: u64,
-    sha256: String,
-}
-
-/// The release manifest: the same inputs always give the same bytes, so a re-run finds the
-/// asset it uploaded before unchanged.
-pub fn manifest(
-    tag: &str,
-    version: &relkit_version::Version,
-    commit: &str,
-    assets: &[LocalAsset],
-    images: &[Image],
-) -> String {
-    let manifest = Manifest {
-        tag,
-        version: version.to_string(),
-        commit,
-        assets: assets
-            .iter()
-            .map(|a| ManifestAsset {
-                name: &a.name,
-                size: a.size,
-                sha256: a.sha256.to_string(),
-            })
-            .collect(),
-        images,
-    };
-    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    text.push('\n');
-    text
+/// The manifest's entry of each asset.
+pub fn manifest_assets(assets: &[LocalAsset]) -> Vec<ManifestAsset> {
+    assets
+        .iter()
+        .map(|a| ManifestAsset {
+            name: a.name.clone(),
+            size: a.size,
+            sha256: a.sha256.to_string(),
+        })
+        .collect()
 }
 
 /// `SHA256SUMS` over `assets`: `<hex>  <name>` lines sorted by name.
@@ -233,12 +159,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn images_read_a_pins_file_as_pin_images_writes_it() {
+        let digest = "b".repeat(64);
+        let text = format!(
+            "\u{feff}# pinned by relkit\n\nexport API_IMAGE=\"ghcr.io/acme/api:1.0@sha256:{digest}\"\nDB_IMAGE='postgres:16@sha256:{digest}'\n"
+        );
+        let found = images(&text).expect("valid");
+        let names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["API_IMAGE", "DB_IMAGE"]);
+        assert_eq!(found[0].repository, "ghcr.io/acme/api");
+        assert_eq!(found[0].tag.as_deref(), Some("1.0"));
+        assert_eq!(found[1].repository, "docker.io/library/postgres");
+        assert_eq!(found[1].digest.to_string(), format!("sha256:{digest}"));
+    }
+
+    #[test]
     fn an_image_needs_a_name_a_reference_and_a_full_digest() {
         let digest = "a".repeat(64);
-        let image =
-            Image::parse(&format!("api=ghcr.io/acme/api:1.2.0@sha256:{digest}")).expect("valid");
-        assert_eq!(image.name, "api");
-        assert_eq!(image.digest, format!("sha256:{digest}"));
         for bad in [
             "ghcr.io/acme/api:1.2.0".to_owned(),
             "api=ghcr.io/acme/api:1.2.0".to_owned(),
@@ -246,23 +183,10 @@ mod tests {
             format!("api=ghcr.io/acme/api@sha256:{}", "A".repeat(64)),
             format!("=ghcr.io/acme/api@sha256:{digest}"),
         ] {
-            assert!(Image::parse(&bad).is_err(), "{bad}");
+            assert!(images(&bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn images_read_a_pins_file_as_pin_images_writes_and_reads_it() {
-        let digest = "b".repeat(64);
-        let text = format!(
-            "\u{feff}# pinned by relkit\n\nexport API_IMAGE=\"ghcr.io/acme/api:1.0@sha256:{digest}\"\nDB_IMAGE='postgres:16@sha256:{digest}'\n"
-        );
-        let found = images(text.lines()).expect("valid");
-        let names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["API_IMAGE", "DB_IMAGE"]);
-        assert_eq!(
-            found[0].reference,
-            format!("ghcr.io/acme/api:1.0@sha256:{digest}")
-        );
+        let twice = format!("A=x/a@sha256:{digest}\nA=x/b@sha256:{digest}\n");
+        assert!(matches!(images(&twice), Err(Error::DuplicateImage { .. })));
     }
 
     #[test]
