@@ -37,11 +37,19 @@ pub enum Command {
     CreateRelease(Box<CreateReleaseArgs>),
     /// Pin image tags to digests, check production deploy files, verify a pins file.
     PinImages(PinImagesArgs),
+    /// Promote a tested pre-release to a release: the same commit, the same image digests,
+    /// gates checked; a rollback promotes an older pre-release the same way.
+    PromotePrerelease(Box<PromoteArgs>),
 }
 
 impl Command {
     /// The names relkit answers to when called through a link: `changelog` or `relkit-changelog`.
-    pub const MULTI_CALL: &'static [&'static str] = &["changelog", "create-release", "pin-images"];
+    pub const MULTI_CALL: &'static [&'static str] = &[
+        "changelog",
+        "create-release",
+        "pin-images",
+        "promote-prerelease",
+    ];
 }
 
 /// Which repository and which of its tag streams: flags every command shares.
@@ -324,4 +332,100 @@ pub struct PinImagesArgs {
     /// Print what would be written and change nothing.
     #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
     pub dry_run: bool,
+}
+
+/// Flags of `relkit promote-prerelease`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// A directory inside the repository [default: .]
+    #[arg(long, env = "RELKIT_REPO", value_name = "DIR")]
+    pub repo: Option<OsString>,
+
+    /// The tag stream: the prefix before the version (`v`, `edge/v`, `cloud/v`; empty for none).
+    #[arg(
+        long,
+        env = "RELKIT_TAG_PREFIX",
+        default_value = "v",
+        value_name = "PREFIX"
+    )]
+    pub tag_prefix: String,
+
+    /// The pre-release to promote (`v1.2.0-pre.145+abc1234`, `edge/v1.4.0-rc.1`), or `latest`
+    /// for the stream's newest.
+    #[arg(long, env = "RELKIT_PRE_RELEASE", value_name = "TAG")]
+    pub pre_release: Option<String>,
+
+    /// The release's version (`v1.3.0` or `1.3.0`), or `auto` for the one the commits call for.
+    #[arg(long, env = "RELKIT_RELEASE_VERSION", value_name = "VERSION")]
+    pub release_version: Option<String>,
+
+    /// `true` confirms a rollback (the history decides whether it is one; both must agree)
+    /// [default: false]
+    #[arg(long, env = "RELKIT_IS_ROLLBACK", value_name = "BOOL")]
+    pub is_rollback: Option<String>,
+
+    /// The image repositories to promote (`ghcr.io/acme/api`, or a pins name), one per line, or
+    /// a JSON file listing them (`[{"image": "ghcr.io/acme/api"}]`) [default: every image of the
+    /// pre-release's manifest]
+    #[arg(long, env = "RELKIT_IMAGES", value_name = "LINES|FILE")]
+    pub images: Vec<String>,
+
+    /// Floating tags to move: any of `latest`, `minor` (v1.3), `major` (v1), or `none`
+    /// [default: latest,minor,major]
+    #[arg(long, env = "RELKIT_FLOATING_TAGS", value_name = "LIST")]
+    pub floating_tags: Option<String>,
+
+    /// Open issues with any of these labels block a forward promotion (comma-separated)
+    /// [default: priority:p0,priority:p1,release-blocker]
+    #[arg(long, env = "RELKIT_BLOCKER_LABELS", value_name = "LABELS")]
+    pub blocker_labels: Option<String>,
+
+    /// The commit's checks must all be green [default: true]
+    #[arg(long, env = "RELKIT_REQUIRE_CHECKS", value_name = "BOOL")]
+    pub require_checks: Option<String>,
+
+    /// No checks reported counts as green.
+    #[arg(long, env = "RELKIT_ALLOW_NO_CHECKS", value_parser = switch)]
+    pub allow_no_checks: bool,
+
+    /// The last this many full releases must still have their images [default: 2]
+    #[arg(long, env = "RELKIT_KEEP_STABLE", value_name = "N")]
+    pub keep_stable: Option<String>,
+
+    /// Go ahead although gates or guards fail; needs --override-reason, which the release
+    /// records.
+    #[arg(long, env = "RELKIT_OVERRIDE_GATES", value_parser = switch)]
+    pub override_gates: bool,
+
+    /// Why the gates are overridden.
+    #[arg(long, env = "RELKIT_OVERRIDE_REASON", value_name = "TEXT")]
+    pub override_reason: Option<String>,
+
+    /// Refuse a version whose bump differs from what the commits call for.
+    #[arg(long, env = "RELKIT_STRICT_BUMP", value_parser = switch)]
+    pub strict_bump: bool,
+
+    /// git-cliff configuration for the notes, or `builtin`. Default: the repository's own.
+    #[arg(long, env = "RELKIT_CONFIG", value_name = "FILE")]
+    pub config: Option<OsString>,
+
+    /// Registries reached over plain HTTP although not on loopback, one per line.
+    #[arg(long, env = "RELKIT_INSECURE_REGISTRIES", value_name = "HOSTS")]
+    pub insecure_registries: Vec<String>,
+
+    /// Print the plan, every gate and failure, and change nothing.
+    #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub forge: ForgeArgs,
+}
+
+/// A boolean input read as text: workflow_dispatch booleans arrive as strings, and some clients
+/// drop them (empty is the default). `input` names the flag and its variable in the error.
+pub fn boolean(value: Option<&str>, default: bool, input: &str) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => switch(v).map_err(|_| format!("{input} {v:?} is not true or false")),
+    }
 }

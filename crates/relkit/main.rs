@@ -10,6 +10,7 @@ mod failure;
 mod flags;
 mod forges;
 mod pin_images;
+mod promote;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write as _};
@@ -53,6 +54,7 @@ fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
         Command::Changelog(args) => changelog::run(args, env, reporter),
         Command::CreateRelease(args) => create_release::run(*args, env, reporter),
         Command::PinImages(args) => pin_images::run(args, env, reporter),
+        Command::PromotePrerelease(args) => promote::run(*args, env, reporter),
     };
     match result {
         Ok(()) => ExitStatus::Done,

@@ -6,5 +6,6 @@ mod changelog;
 mod create_release;
 mod install;
 mod pin_images;
+mod promote;
 mod scenarios;
 mod support;

@@ -84,6 +84,12 @@ pub trait Forge {
     /// The statuses and check runs of `commit`.
     async fn checks(&self, commit: &str) -> Result<CommitChecks>;
 
+    /// Whether the forge runs checks at all: the local forge has no CI, so "no checks" there
+    /// means nothing.
+    fn reports_checks(&self) -> bool {
+        true
+    }
+
     /// What the token may do and what the forge accepts, for checks before any write. A forge
     /// that cannot tell answers with the default: nothing known, nothing refused.
     async fn preflight(&self) -> Result<Preflight> {

@@ -470,6 +470,10 @@ impl Forge for Local {
     async fn checks(&self, _commit: &str) -> Result<CommitChecks> {
         Ok(CommitChecks::default())
     }
+
+    fn reports_checks(&self) -> bool {
+        false
+    }
 }
 
 /// An asset name is one plain file name: it can never reach outside the release's directory.

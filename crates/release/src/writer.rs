@@ -388,18 +388,44 @@ pub async fn apply<F: Forge>(
     plan: &Publication,
     log: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
-    write(forge, plan, log)
-        .await
-        .map_err(|error| Error::Stopped {
-            error: Box::new(error),
-        })
+    apply_tag(forge, plan, log).await?;
+    apply_release(forge, plan, log).await
 }
 
-async fn write<F: Forge>(
+/// The first step of [`apply`] alone: the tag, which is the lock of a release (of two runs for
+/// one version, one makes it and the other finds it at the same commit, or stops). A promotion
+/// moves its images between this and [`apply_release`].
+pub async fn apply_tag<F: Forge>(
+    forge: &F,
+    plan: &Publication,
+    log: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    write_tag(forge, plan, log).await.map_err(stopped)
+}
+
+/// The rest of [`apply`]: the release as a draft, its assets, then publishing it.
+pub async fn apply_release<F: Forge>(
     forge: &F,
     plan: &Publication,
     log: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
+    write_release(forge, plan, log).await.map_err(stopped)
+}
+
+fn stopped(error: Error) -> Error {
+    match error {
+        Error::Stopped { .. } => error,
+        error => Error::Stopped {
+            error: Box::new(error),
+        },
+    }
+}
+
+async fn write_tag<F: Forge>(
+    forge: &F,
+    plan: &Publication,
+    log: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
     if plan.tag_step == Presence::Create {
         let new = NewTag {
             name: plan.tag.clone(),
@@ -420,6 +446,14 @@ async fn write<F: Forge>(
         }
     }
 
+    Ok(())
+}
+
+async fn write_release<F: Forge>(
+    forge: &F,
+    plan: &Publication,
+    log: &mut dyn FnMut(&str),
+) -> Result<Outcome, Error> {
     let mut release = match &plan.release {
         ReleaseStep::Keep(release) => release.clone(),
         ReleaseStep::Update(release, _) => {

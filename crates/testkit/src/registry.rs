@@ -492,6 +492,25 @@ impl Registry {
         }
     }
 
+    /// Deletes the manifest `digest` from `repository` (and so every tag that held it), as a
+    /// registry's garbage collection or a retention policy does.
+    pub fn delete_manifest(&self, repository: &str, digest: &str) {
+        let auth = self.authorization(repository);
+        let answer = self.call(
+            "DELETE",
+            &format!("/v2/{repository}/manifests/{digest}"),
+            &auth,
+            &[],
+            &[],
+        );
+        assert_eq!(
+            answer.status,
+            202,
+            "DELETE {repository}@{digest}: {}",
+            answer.text()
+        );
+    }
+
     /// Whether blob `digest` exists in `repository`.
     pub fn has_blob(&self, repository: &str, digest: &str) -> bool {
         let auth = self.authorization(repository);
