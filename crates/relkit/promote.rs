@@ -334,11 +334,11 @@ fn finish(
         Direction::Rollback { from } => (true, from.clone()),
         Direction::Forward => (false, String::new()),
     };
-    let notes = plan
-        .publication
-        .as_ref()
-        .map(|p| p.body.clone())
-        .unwrap_or_default();
+    let notes = match (&plan.publication, &plan.reuse) {
+        (Some(publication), _) => publication.body.clone(),
+        (None, Some(reuse)) => reuse.release.body.clone(),
+        (None, None) => String::new(),
+    };
     for (name, value) in [
         ("release-tag", plan.tag.clone()),
         ("version", plan.version.to_string()),

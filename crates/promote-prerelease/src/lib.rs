@@ -163,8 +163,11 @@ pub struct Plan {
     pub failures: Vec<String>,
     /// What a person should look at, though it is allowed.
     pub warnings: Vec<String>,
-    /// The release to publish; `None` when the failures keep it from being planned.
+    /// The release to publish; `None` when the failures keep it from being planned, or for a
+    /// rollback to a version the build had before ([`Plan::reuse`]).
     pub publication: Option<Publication>,
+    /// The release a rollback re-uses, and the record it gets.
+    pub reuse: Option<Reuse>,
     /// The directory of the pre-release's assets, removed with the last copy of the plan.
     _assets: std::sync::Arc<tempfile::TempDir>,
 }
@@ -355,17 +358,41 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
     let mut gates = Vec::new();
 
     // The guard: a build production was rolled back from does not come back by accident.
-    let mut rolled_back_from: Vec<(&str, &str)> = manifests
+    let mut rolled_back_from: Vec<(String, String)> = manifests
         .values()
         .filter_map(|m| {
             let from = m.promotion.as_ref()?.rollback.as_ref()?;
-            Some((from.from.as_str(), m.tag.as_str()))
+            Some((from.from.clone(), m.tag.clone()))
         })
         .collect();
+    // Rollbacks to a version the build had before are recorded beside that release.
+    for release in releases
+        .iter()
+        .filter(|r| full.iter().any(|t| t.tag == r.tag))
+    {
+        for asset in release
+            .assets
+            .iter()
+            .filter(|a| a.name.starts_with("rollback-from-") && a.name.ends_with(".json"))
+        {
+            let bytes = forge.download_asset(asset).await?;
+            match serde_json::from_slice::<Promotion>(&bytes) {
+                Ok(Promotion {
+                    rollback: Some(rollback),
+                    ..
+                }) => rolled_back_from.push((rollback.from, release.tag.clone())),
+                Ok(_) => {}
+                Err(e) => failures.push(format!(
+                    "{} of {} is not a rollback record: {e}",
+                    asset.name, release.tag
+                )),
+            }
+        }
+    }
     rolled_back_from.sort_unstable();
     let bad: Vec<String> = rolled_back_from
         .iter()
-        .filter(|(from, _)| tags.commit(from) == Some(source.commit.as_str()))
+        .filter(|(from, _)| tags.commit(from.as_str()) == Some(source.commit.as_str()))
         .map(|(from, by)| format!("{from} (rolled back by {by})"))
         .collect();
     if bad.is_empty() {
@@ -550,57 +577,113 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
     )
     .await?;
 
-    // The release: the pre-release's assets, checked against its sums, and a new manifest.
-    let (dir, files) = assets(forge, &source, &releases).await?;
-    let manifest = ReleaseManifest {
-        schema_version: SCHEMA_VERSION,
-        stream: config.stream.prefix().to_owned(),
-        tag: tag.clone(),
-        version: version.clone(),
-        commit: source.commit.clone(),
-        assets: relkit_release::manifest_assets(&files),
-        images: images
-            .iter()
-            .map(|i| ManifestImage {
-                name: i.name.clone(),
-                repository: i.repository.clone(),
-                tag: i.targets.first().map(|t| t.tag.clone()),
-                digest: i.digest.clone(),
-            })
-            .collect(),
-        promotion: Some(Promotion {
+    // A rollback to the version this build had before (v1.2.9 again): that release stays as it
+    // was published, and the rollback is recorded beside it, in an asset of its own.
+    let rollback_from = match &direction {
+        Direction::Rollback { from } => Some(from.as_str()),
+        Direction::Forward => None,
+    };
+    let reused = rollback_from
+        .filter(|_| tags.commit(&tag) == Some(source.commit.as_str()))
+        .and_then(|from| {
+            let release = releases.iter().find(|r| r.tag == tag && !r.draft)?;
+            Some((release, from))
+        });
+    let (dir, publication, reuse) = if let Some((release, from)) = reused {
+        let dir = temp_dir()?;
+        let record = Promotion {
             from: source.tag.clone(),
-            rollback: match &direction {
-                Direction::Rollback { from } => Some(Rollback { from: from.clone() }),
-                Direction::Forward => None,
-            },
+            rollback: Some(Rollback {
+                from: from.to_owned(),
+            }),
             actor: config.actor.clone(),
             run_url: config.run_url.clone(),
             override_reason: config.override_reason.clone(),
-        }),
-    };
-    let draft = Draft {
-        tag: tag.clone(),
-        commit: source.commit.clone(),
-        name: tag.clone(),
-        body: notes.markdown,
-        prerelease: false,
-        make_latest: MakeLatest::True,
-        draft: false,
-        files,
-        manifest,
-        replace_assets: false,
-    };
-    let publication = match relkit_release::plan(forge, &repo, draft).await {
-        Ok(publication) => {
-            warnings.extend(publication.warnings.iter().cloned());
-            Some(publication)
+        };
+        let name = record_name(from);
+        let text = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&record).unwrap_or_default()
+        );
+        let path = dir.path().join(&name);
+        std::fs::write(&path, &text).map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        // The name says which rollback it records: one already there is this one, whoever ran it.
+        let upload = !release.assets.iter().any(|a| a.name == name);
+        let reuse = Reuse {
+            release: release.clone(),
+            record: LocalAsset {
+                name,
+                size: text.len() as u64,
+                sha256: Sha256::of(text.as_bytes()),
+                path,
+            },
+            upload,
+        };
+        (dir, None, Some(reuse))
+    } else {
+        // The release: the pre-release's assets, checked against its sums, and a new manifest.
+        let (dir, files) = assets(forge, &source, &releases).await?;
+        let mut manifest = ReleaseManifest {
+            schema_version: SCHEMA_VERSION,
+            stream: config.stream.prefix().to_owned(),
+            tag: tag.clone(),
+            version: version.clone(),
+            commit: source.commit.clone(),
+            assets: relkit_release::manifest_assets(&files),
+            images: images
+                .iter()
+                .map(|i| ManifestImage {
+                    name: i.name.clone(),
+                    repository: i.repository.clone(),
+                    tag: i.targets.first().map(|t| t.tag.clone()),
+                    digest: i.digest.clone(),
+                })
+                .collect(),
+            promotion: Some(Promotion {
+                from: source.tag.clone(),
+                rollback: match &direction {
+                    Direction::Rollback { from } => Some(Rollback { from: from.clone() }),
+                    Direction::Forward => None,
+                },
+                actor: config.actor.clone(),
+                run_url: config.run_url.clone(),
+                override_reason: config.override_reason.clone(),
+            }),
+        };
+        // A run that stopped after it attached the manifest is resumed by any run, whoever
+        // starts it: the manifest already there records this promotion.
+        if let Some(existing) = manifests.get(&tag)
+            && same_promotion(existing, &manifest)
+        {
+            manifest = existing.clone();
         }
-        Err(e) if e.is_bad_input() && !failures.is_empty() => {
-            failures.push(e.to_string());
-            None
-        }
-        Err(e) => return Err(e.into()),
+        let draft = Draft {
+            tag: tag.clone(),
+            commit: source.commit.clone(),
+            name: tag.clone(),
+            body: notes.markdown,
+            prerelease: false,
+            make_latest: MakeLatest::True,
+            draft: false,
+            files,
+            manifest,
+            replace_assets: false,
+        };
+        let publication = match relkit_release::plan(forge, &repo, draft).await {
+            Ok(publication) => {
+                warnings.extend(publication.warnings.iter().cloned());
+                Some(publication)
+            }
+            Err(e) if e.is_bad_input() && !failures.is_empty() => {
+                failures.push(e.to_string());
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        (dir, publication, None)
     };
 
     Ok(Plan {
@@ -615,8 +698,47 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
         failures,
         warnings,
         publication,
+        reuse,
         _assets: std::sync::Arc::new(dir),
     })
+}
+
+/// A rollback to a version the build had before: its release is kept as it is.
+#[derive(Debug, Clone)]
+pub struct Reuse {
+    pub release: Release,
+    /// `rollback-from-v1.3.0.json`: the promotion record of the rollback.
+    pub record: LocalAsset,
+    /// Whether the record is still to be attached.
+    pub upload: bool,
+}
+
+/// The asset that records a rollback from `from` on the release it went back to.
+fn record_name(from: &str) -> String {
+    format!("rollback-from-{}.json", from.replace('/', "-"))
+}
+
+/// Whether two manifests record the same promotion: everything equal but who ran it and where.
+fn same_promotion(a: &ReleaseManifest, b: &ReleaseManifest) -> bool {
+    let strip = |m: &ReleaseManifest| {
+        let mut m = m.clone();
+        if let Some(p) = &mut m.promotion {
+            p.actor = None;
+            p.run_url = None;
+        }
+        m
+    };
+    strip(a) == strip(b)
+}
+
+fn temp_dir() -> Result<tempfile::TempDir, Error> {
+    tempfile::Builder::new()
+        .prefix("relkit-promote-")
+        .tempdir()
+        .map_err(|source| Error::Io {
+            path: std::env::temp_dir(),
+            source,
+        })
 }
 
 /// The pre-release the choice names, with its commit and manifest.
@@ -756,13 +878,7 @@ async fn assets<F: Forge>(
     source: &Source,
     releases: &[Release],
 ) -> Result<(tempfile::TempDir, Vec<LocalAsset>), Error> {
-    let dir = tempfile::Builder::new()
-        .prefix("relkit-promote-")
-        .tempdir()
-        .map_err(|source| Error::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?;
+    let dir = temp_dir()?;
     let Some(release) = releases.iter().find(|r| r.tag == source.tag) else {
         return Ok((dir, Vec::new()));
     };
@@ -853,15 +969,14 @@ pub async fn apply<F: Forge>(
     plan: &Plan,
     log: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
-    let publication = match (&plan.publication, plan.failures.is_empty()) {
-        (Some(publication), true) => publication,
-        _ => {
-            return Err(Error::Refused {
-                failures: plan.failures.clone(),
-            });
-        }
-    };
-    relkit_release::apply_tag(forge, publication, log).await?;
+    if !plan.failures.is_empty() || (plan.publication.is_none() && plan.reuse.is_none()) {
+        return Err(Error::Refused {
+            failures: plan.failures.clone(),
+        });
+    }
+    if let Some(publication) = &plan.publication {
+        relkit_release::apply_tag(forge, publication, log).await?;
+    }
     for image in &plan.images {
         let source = image.source()?;
         for target in &image.targets {
@@ -894,10 +1009,43 @@ pub async fn apply<F: Forge>(
             });
         }
     }
-    let outcome = relkit_release::apply_release(forge, publication, log).await?;
-    Ok(Outcome {
-        release: outcome.release,
-    })
+    if let Some(publication) = &plan.publication {
+        let outcome = relkit_release::apply_release(forge, publication, log).await?;
+        return Ok(Outcome {
+            release: outcome.release,
+        });
+    }
+    let Some(reuse) = &plan.reuse else {
+        return Err(Error::Refused {
+            failures: plan.failures.clone(),
+        });
+    };
+    if reuse.upload {
+        let upload = relkit_forge::AssetUpload {
+            name: reuse.record.name.clone(),
+            path: reuse.record.path.clone(),
+            content_type: "application/json".to_owned(),
+        };
+        match forge.upload_asset(&reuse.release, &upload).await {
+            // Attached by a run that stopped before it could say so: the name is the record.
+            Ok(_) | Err(relkit_forge::Error::AlreadyExists { .. }) => {
+                log(&format!(
+                    "recorded the rollback on {} as {}",
+                    reuse.release.tag, reuse.record.name
+                ));
+            }
+            Err(e) => {
+                return Err(relkit_release::Error::Stopped {
+                    error: Box::new(e.into()),
+                }
+                .into());
+            }
+        }
+    }
+    let release = relkit_release::find_release(forge, &reuse.release.tag)
+        .await?
+        .unwrap_or_else(|| reuse.release.clone());
+    Ok(Outcome { release })
 }
 
 fn skipped(name: &str, why: &str) -> Gate {
@@ -928,7 +1076,12 @@ fn short_digest(digest: &relkit_registry::Digest) -> String {
 impl Plan {
     /// Whether applying the plan would change nothing.
     pub fn is_noop(&self) -> bool {
-        self.publication.as_ref().is_some_and(Publication::is_noop)
+        let release_done = match (&self.publication, &self.reuse) {
+            (Some(publication), _) => publication.is_noop(),
+            (None, Some(reuse)) => !reuse.upload,
+            (None, None) => false,
+        };
+        release_done
             && self
                 .images
                 .iter()
@@ -997,9 +1150,27 @@ impl fmt::Display for Plan {
                 writeln!(f, "  tag    {} → {step}{why}", target.tag)?;
             }
         }
-        match &self.publication {
-            Some(publication) => write!(f, "{publication}")?,
-            None => writeln!(f, "release  {} → not planned: see the failures", self.tag)?,
+        match (&self.publication, &self.reuse) {
+            (Some(publication), _) => write!(f, "{publication}")?,
+            (None, Some(reuse)) => {
+                writeln!(
+                    f,
+                    "tag      {} → exists at {}: the release this build had, kept as published",
+                    self.tag,
+                    short(&self.source.commit)
+                )?;
+                writeln!(
+                    f,
+                    "asset    {} → {}",
+                    reuse.record.name,
+                    if reuse.upload {
+                        "upload: the record of this rollback"
+                    } else {
+                        "there: this rollback is recorded"
+                    }
+                )?;
+            }
+            (None, None) => writeln!(f, "release  {} → not planned: see the failures", self.tag)?,
         }
         Ok(())
     }

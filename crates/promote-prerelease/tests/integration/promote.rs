@@ -134,28 +134,10 @@ async fn a_tested_prerelease_becomes_the_release_with_the_same_commit_and_digest
 /// caught, and the bad build cannot come back without a reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_promotes_an_older_prerelease_the_same_way_and_says_so() {
-    let project = Project::new();
+    let (project, good, good_digest, bad, bad_digest) = production_on_a_bad_build().await;
+    let good_commit = project.repo.git(&["rev-list", "-n", "1", &good]);
     let forge = project.forge();
     let registry = client();
-    project.repo.commit("feat: first");
-    project.release(Some("1.2.0")).await;
-    project.repo.commit("fix: a crash on empty input");
-    let (good, good_digest) = project.release(None).await;
-    let good_commit = project.repo.head();
-    let to_121 = plan(&forge, &registry, &promotion(&project.repo, &good, "1.2.1"))
-        .await
-        .expect("plan");
-    apply(&forge, &registry, &to_121, &mut |_| {})
-        .await
-        .expect("v1.2.1");
-    project.repo.commit("feat: a new cache");
-    let (bad, bad_digest) = project.release(None).await;
-    let to_130 = plan(&forge, &registry, &promotion(&project.repo, &bad, "1.3.0"))
-        .await
-        .expect("plan");
-    apply(&forge, &registry, &to_130, &mut |_| {})
-        .await
-        .expect("v1.3.0");
     assert_eq!(
         project.registry.tag_digest("team/api", "latest").as_deref(),
         Some(bad_digest.as_str())
@@ -233,6 +215,128 @@ async fn a_rollback_promotes_an_older_prerelease_the_same_way_and_says_so() {
         "{:?}",
         allowed.failures
     );
+}
+
+/// v1.2.1 promoted from a good build, then v1.3.0 from a bad one, which production runs now.
+/// Returns the project, the good pre-release and its digest, the bad one and its digest.
+async fn production_on_a_bad_build() -> (Project, String, String, String, String) {
+    let project = Project::new();
+    let forge = project.forge();
+    let registry = client();
+    project.repo.commit("feat: first");
+    project.release(Some("1.2.0")).await;
+    project.repo.commit("fix: a crash on empty input");
+    let (good, good_digest) = project.release(None).await;
+    let to_121 = plan(&forge, &registry, &promotion(&project.repo, &good, "1.2.1"))
+        .await
+        .expect("plan");
+    apply(&forge, &registry, &to_121, &mut |_| {})
+        .await
+        .expect("v1.2.1");
+    project.repo.commit("feat: a new cache");
+    let (bad, bad_digest) = project.release(None).await;
+    let to_130 = plan(&forge, &registry, &promotion(&project.repo, &bad, "1.3.0"))
+        .await
+        .expect("plan");
+    apply(&forge, &registry, &to_130, &mut |_| {})
+        .await
+        .expect("v1.3.0");
+    (project, good, good_digest, bad, bad_digest)
+}
+
+/// The same rollback re-using v1.2.1, the version the good build had: its release stays as it
+/// was published, the rollback is recorded beside it, and `latest` goes back to its digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_may_reuse_the_version_the_build_had_before() {
+    let (project, good, good_digest, bad, bad_digest) = production_on_a_bad_build().await;
+    let forge = project.forge();
+    let registry = client();
+    let before = forge
+        .release_by_tag("v1.2.1")
+        .await
+        .expect("read")
+        .expect("the release");
+    let mut rollback = promotion(&project.repo, &good, "v1.2.1");
+    rollback.is_rollback = true;
+    let planned = plan(&forge, &registry, &rollback).await.expect("plan");
+    assert_eq!(planned.failures, Vec::<String>::new(), "{planned}");
+    let reuse = planned.reuse.as_ref().expect("the release is re-used");
+    assert_eq!(reuse.record.name, "rollback-from-v1.3.0.json");
+    let steps: Vec<(&str, TagStep)> = planned.images[0]
+        .targets
+        .iter()
+        .map(|t| (t.tag.as_str(), t.step))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("1.2.1", TagStep::Keep),
+            ("1.2", TagStep::Keep),
+            ("1", TagStep::Hold),
+            ("latest", TagStep::Move)
+        ],
+        "{planned}"
+    );
+    apply(&forge, &registry, &planned, &mut |_| {})
+        .await
+        .expect("rollback");
+    assert_eq!(
+        project.registry.tag_digest("team/api", "latest").as_deref(),
+        Some(good_digest.as_str())
+    );
+    assert_eq!(
+        project.registry.tag_digest("team/api", "1").as_deref(),
+        Some(bad_digest.as_str()),
+        "v1 never moves backwards"
+    );
+    let after = forge
+        .release_by_tag("v1.2.1")
+        .await
+        .expect("read")
+        .expect("the release");
+    assert_eq!(after.body, before.body, "the release is kept as published");
+    let names: Vec<&str> = after.assets.iter().map(|a| a.name.as_str()).collect();
+    assert!(names.contains(&"rollback-from-v1.3.0.json"), "{names:?}");
+    assert!(
+        plan(&forge, &registry, &rollback)
+            .await
+            .expect("plan")
+            .is_noop(),
+        "a re-run changes nothing"
+    );
+    // The record guards the bad build as a manifest's would.
+    let refused = plan(&forge, &registry, &promotion(&project.repo, &bad, "v1.3.1"))
+        .await
+        .expect("plan");
+    assert!(
+        refused
+            .failures
+            .iter()
+            .any(|f| f.contains("is the build of v1.3.0 (rolled back by v1.2.1)")),
+        "{:?}",
+        refused.failures
+    );
+}
+
+/// A promotion that stopped after its manifest was attached is resumed by another run (another
+/// actor, another run URL): the manifest there records the same promotion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_run_resumes_a_promotion_whose_manifest_is_attached() {
+    let project = Project::new();
+    let (pre, _) = released_then_tried(&project).await;
+    let forge = project.forge();
+    let registry = client();
+    let first = plan(&forge, &registry, &promotion(&project.repo, &pre, "1.3.0"))
+        .await
+        .expect("plan");
+    apply(&forge, &registry, &first, &mut |_| {})
+        .await
+        .expect("apply");
+    let mut other = promotion(&project.repo, &pre, "1.3.0");
+    other.actor = Some("someone-else".to_owned());
+    other.run_url = Some("https://example.test/runs/2".to_owned());
+    let again = plan(&forge, &registry, &other).await.expect("plan");
+    assert!(again.is_noop(), "{again}");
 }
 
 /// What production runs must be what was tested: a pre-release tag that moved since is refused
