@@ -201,6 +201,7 @@ fn inputs(args: PromoteArgs, env: &Env, platform: &Platform) -> Result<Parsed, F
         require_checks,
         allow_no_checks: args.allow_no_checks,
         keep_stable,
+        override_gates: args.override_gates,
         override_reason,
         strict_bump: args.strict_bump,
         notes_config,
@@ -365,6 +366,11 @@ fn finish(
             ""
         }
     );
+    // A fence longer than any run of backticks in the text (an issue title may hold some).
+    let text = plan.to_string();
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    summary.push_str(&format!("{fence}text\n{text}{fence}\n\n"));
     summary.push_str("| gate | outcome | detail |\n| --- | --- | --- |\n");
     for gate in &plan.gates {
         summary.push_str(&format!(

@@ -398,7 +398,9 @@ impl Forge for Gitea {
     }
 
     async fn releases(&self) -> Result<Vec<Release>> {
-        let all: Vec<ReleaseDto> = self.all("list releases", "releases?draft=true").await?;
+        // No `draft` filter: Gitea's `draft=true` lists drafts alone, and without it a token that
+        // may write the repository is shown drafts and published releases both.
+        let all: Vec<ReleaseDto> = self.all("list releases", "releases").await?;
         Ok(all.into_iter().map(|r| self.release(r)).collect())
     }
 

@@ -98,7 +98,9 @@ pub struct Config {
     pub allow_no_checks: bool,
     /// The last this many full releases before this one must still have their images.
     pub keep_stable: usize,
-    /// Failed gates and guards go ahead, for this reason, which the release records.
+    /// Failed gates (blockers, checks, stable images) go ahead; needs `override_reason`.
+    pub override_gates: bool,
+    /// Why: recorded in the release. Alone, it lets a rolled-back build be promoted again.
     pub override_reason: Option<String>,
     /// Refuse a version whose bump differs from what the commits call for.
     pub strict_bump: bool,
@@ -227,7 +229,12 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
 
     // The direction, from the history: production runs the stream's highest full release.
     let reachable: HashSet<String> = repo.reachable(&source.commit)?.into_iter().collect();
-    let production = tags.full().max_by(|a, b| a.version.cmp(&b.version));
+    // Releases of the source commit itself are this promotion's own (a re-run, or the version a
+    // rollback re-uses), not what it goes forward or back from.
+    let production = tags
+        .full()
+        .filter(|t| tags.commit(&t.tag) != Some(source.commit.as_str()))
+        .max_by(|a, b| a.version.cmp(&b.version));
     let direction = match production {
         Some(p) if tags.commit(&p.tag).is_some_and(|c| !reachable.contains(c)) => {
             Direction::Rollback {
@@ -337,24 +344,34 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
             manifests.insert(release.tag.clone(), manifest);
         }
     }
-    let overridden =
-        |failure: String, failures: &mut Vec<String>, gates: &mut Vec<Gate>, name: &str| {
-            match &config.override_reason {
-                Some(reason) => gates.push(Gate {
+    // A failed gate goes ahead only with the reason to record; the rolled-back build guard
+    // takes the reason alone, the gates `override_gates` as well.
+    let gate_reason = config
+        .override_reason
+        .as_ref()
+        .filter(|_| config.override_gates);
+    let guard_reason = config.override_reason.as_ref();
+    let overridden = |failure: String,
+                      failures: &mut Vec<String>,
+                      gates: &mut Vec<Gate>,
+                      name: &str,
+                      reason: Option<&String>| {
+        match reason {
+            Some(reason) => gates.push(Gate {
+                name: name.to_owned(),
+                outcome: GateOutcome::Overridden,
+                detail: format!("{failure}; overridden: {reason}"),
+            }),
+            None => {
+                failures.push(failure.clone());
+                gates.push(Gate {
                     name: name.to_owned(),
-                    outcome: GateOutcome::Overridden,
-                    detail: format!("{failure}; overridden: {reason}"),
-                }),
-                None => {
-                    failures.push(failure.clone());
-                    gates.push(Gate {
-                        name: name.to_owned(),
-                        outcome: GateOutcome::Failed,
-                        detail: failure,
-                    });
-                }
+                    outcome: GateOutcome::Failed,
+                    detail: failure,
+                });
             }
-        };
+        }
+    };
     let mut gates = Vec::new();
 
     // The guard: a build production was rolled back from does not come back by accident.
@@ -414,6 +431,7 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
             &mut failures,
             &mut gates,
             "rolled-back builds",
+            guard_reason,
         );
     }
     if is_rollback
@@ -463,6 +481,7 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
                 &mut failures,
                 &mut gates,
                 "blockers",
+                gate_reason,
             );
         }
     }
@@ -493,6 +512,7 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
                 &mut failures,
                 &mut gates,
                 "checks",
+                gate_reason,
             );
         } else if checks.checks.is_empty() && !config.allow_no_checks {
             overridden(
@@ -503,6 +523,7 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
                 &mut failures,
                 &mut gates,
                 "checks",
+                gate_reason,
             );
         } else {
             gates.push(Gate {
@@ -555,12 +576,31 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
                 },
             });
         } else {
-            overridden(missing.join("; "), &mut failures, &mut gates, &name);
+            overridden(
+                missing.join("; "),
+                &mut failures,
+                &mut gates,
+                &name,
+                gate_reason,
+            );
         }
     }
 
     // The images, each the digest the pre-release was tested with.
-    let recorded = recorded_images(config, &source)?;
+    let recorded = match recorded_images(config, &source) {
+        Ok(recorded) => recorded,
+        Err(e @ (Error::ImageNotRecorded { .. } | Error::NoManifest { .. })) => {
+            failures.push(e.to_string());
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    if source.manifest.is_none() {
+        warnings.push(format!(
+            "{} has no release manifest: no image digests are known, so no image is promoted",
+            source.tag
+        ));
+    }
     let full_versions: Vec<Version> = tags.full().map(|t| t.version.clone()).collect();
     let images = images::plan(
         registry,
@@ -587,7 +627,14 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
         .filter(|_| tags.commit(&tag) == Some(source.commit.as_str()))
         .and_then(|from| {
             let release = releases.iter().find(|r| r.tag == tag && !r.draft)?;
-            Some((release, from))
+            // A release whose own manifest records this rollback is this promotion's, re-run.
+            let own = manifests.get(&tag).is_some_and(|m| {
+                m.promotion
+                    .as_ref()
+                    .and_then(|p| p.rollback.as_ref())
+                    .is_some_and(|r| r.from == from)
+            });
+            (!own).then_some((release, from))
         });
     let (dir, publication, reuse) = if let Some((release, from)) = reused {
         let dir = temp_dir()?;
@@ -625,7 +672,7 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
         (dir, None, Some(reuse))
     } else {
         // The release: the pre-release's assets, checked against its sums, and a new manifest.
-        let (dir, files) = assets(forge, &source, &releases).await?;
+        let (dir, files) = assets(forge, &source, &releases, &mut failures).await?;
         let mut manifest = ReleaseManifest {
             schema_version: SCHEMA_VERSION,
             stream: config.stream.prefix().to_owned(),
@@ -877,6 +924,7 @@ async fn assets<F: Forge>(
     forge: &F,
     source: &Source,
     releases: &[Release],
+    failures: &mut Vec<String>,
 ) -> Result<(tempfile::TempDir, Vec<LocalAsset>), Error> {
     let dir = temp_dir()?;
     let Some(release) = releases.iter().find(|r| r.tag == source.tag) else {
@@ -909,18 +957,33 @@ async fn assets<F: Forge>(
                 }),
             ),
         ];
+        if recorded.iter().all(|(_, expected)| expected.is_none()) {
+            failures.push(format!(
+                "asset {} of {} is in neither its SHA256SUMS nor its manifest: what was tested is unknown",
+                asset.name, source.tag
+            ));
+            continue;
+        }
+        let mut matches = true;
         for (list, expected) in recorded {
             if let Some(expected) = expected
                 && expected != sha256.to_string()
             {
-                return Err(Error::AssetSum {
-                    name: asset.name.clone(),
-                    tag: source.tag.clone(),
-                    list,
-                    expected,
-                    actual: sha256.to_string(),
-                });
+                failures.push(
+                    Error::AssetSum {
+                        name: asset.name.clone(),
+                        tag: source.tag.clone(),
+                        list,
+                        expected,
+                        actual: sha256.to_string(),
+                    }
+                    .to_string(),
+                );
+                matches = false;
             }
+        }
+        if !matches {
+            continue;
         }
         let path = dir.path().join(&asset.name);
         std::fs::write(&path, &bytes).map_err(|e| Error::Io {
@@ -986,6 +1049,27 @@ pub async fn apply<F: Forge>(
                 TagStep::Keep | TagStep::Hold => continue,
             };
             let reference = image.target(&target.tag)?;
+            // A floating tag moves from what the plan saw, or not at all: another promotion
+            // that moved it since may be the newer one.
+            if force {
+                let now = images::now(registry, &reference).await?;
+                if now.as_ref() == Some(&image.digest) {
+                    continue;
+                }
+                if now != target.current {
+                    return Err(Error::ImageReadBack {
+                        reference: reference.to_string(),
+                        what: format!(
+                            "it holds {} since the plan, which saw {}",
+                            now.map_or_else(|| "nothing".to_owned(), |d| d.to_string()),
+                            target
+                                .current
+                                .as_ref()
+                                .map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                        ),
+                    });
+                }
+            }
             registry.copy(&source, &reference, force).await?;
             // Read back: the tag must hold what was tested, whatever else writes to it.
             match images::now(registry, &reference).await? {

@@ -1,12 +1,13 @@
 //! promote-prerelease on real repositories, the local forge and a real registry
 //! (Debian's docker-registry on loopback): the playbook's promotion and rollback, end to end.
 
+mod forges;
 mod promote;
 
 use relkit_changelog::ConfigSource;
 use relkit_create_release::{Config as ReleaseConfig, NotesChoice, VersionChoice};
-use relkit_forge::MakeLatest;
 use relkit_forge::local::Local;
+use relkit_forge::{Forge, MakeLatest};
 use relkit_git::Repository;
 use relkit_promote_prerelease::{Config, Floating, PrereleaseChoice, ReleaseChoice};
 use relkit_registry::{Client, Credentials, Options, Policy};
@@ -54,6 +55,7 @@ pub fn promotion(repo: &GitRepo, pre: &str, release: &str) -> Config {
         require_checks: true,
         allow_no_checks: false,
         keep_stable: 2,
+        override_gates: false,
         override_reason: None,
         strict_bump: false,
         notes_config: ConfigSource::Builtin,
@@ -68,8 +70,10 @@ pub fn promotion(repo: &GitRepo, pre: &str, release: &str) -> Config {
 #[derive(Debug)]
 pub struct Project {
     pub repo: GitRepo,
-    pub registry: Registry,
+    pub registry: std::sync::Arc<Registry>,
     pub prefix: String,
+    /// The image's repository in the registry: `team/api`, or one of its own on a shared one.
+    pub repository: String,
 }
 
 impl Default for Project {
@@ -84,12 +88,23 @@ impl Project {
     }
 
     pub fn with_prefix(prefix: &str) -> Self {
-        let repo = GitRepo::new();
         let registry = Registry::start(relkit_testkit::registry::Auth::Open);
         Self {
-            repo,
-            registry,
+            repo: GitRepo::new(),
+            registry: std::sync::Arc::new(registry),
             prefix: prefix.to_owned(),
+            repository: "team/api".to_owned(),
+        }
+    }
+
+    /// A project of its own whose image lives in `repository` of a registry others share: one
+    /// registry serves a whole matrix of cases.
+    pub fn sharing(registry: &std::sync::Arc<Registry>, repository: &str) -> Self {
+        Self {
+            repo: GitRepo::new(),
+            registry: registry.clone(),
+            prefix: "v".to_owned(),
+            repository: repository.to_owned(),
         }
     }
 
@@ -99,14 +114,18 @@ impl Project {
 
     /// The repository of the image, as references name it.
     pub fn image(&self) -> String {
-        format!("{}/team/api", self.registry.host())
+        format!("{}/{}", self.registry.host(), self.repository)
     }
 
     /// Makes a release of HEAD with create-release: `version` a full one, or `pre` for the next
     /// pre-release; an image is pushed with the release's tag in its OCI form, and pinned in
     /// the manifest. Returns the tag and the image's digest.
     pub async fn release(&self, version: Option<&str>) -> (String, String) {
-        let forge = self.forge();
+        self.release_on(&self.forge(), version).await
+    }
+
+    /// [`Project::release`] on `forge`.
+    pub async fn release_on<F: Forge>(&self, forge: &F, version: Option<&str>) -> (String, String) {
         let stream = stream(&self.prefix);
         let choice = match version {
             Some(v) => VersionChoice::Exact(Version::parse(v).expect("a version")),
@@ -138,18 +157,20 @@ impl Project {
             images: Vec::new(),
         };
         // The version first, for the image's tag.
-        let planned = relkit_create_release::plan(&forge, &config)
+        let planned = relkit_create_release::plan(forge, &config)
             .await
             .expect("plan the release");
         let tag = relkit_version::oci_tag(&planned.version, &stream, self.prefix != "v")
             .expect("an OCI tag");
-        let image = self.registry.push_image("team/api", &tag, Format::Oci);
+        let image = self
+            .registry
+            .push_image(&self.repository, &tag, Format::Oci);
         let pins = format!("API_IMAGE={}:{tag}@{}\n", self.image(), image.digest);
         config.images = relkit_create_release::images(&pins).expect("pins");
-        let plan = relkit_create_release::plan(&forge, &config)
+        let plan = relkit_create_release::plan(forge, &config)
             .await
             .expect("plan the release");
-        relkit_create_release::apply(&forge, &plan, &mut |_| {})
+        relkit_create_release::apply(forge, &plan, &mut |_| {})
             .await
             .expect("release");
         (plan.tag.clone(), image.digest)

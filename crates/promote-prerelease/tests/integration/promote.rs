@@ -196,6 +196,12 @@ async fn a_rollback_promotes_an_older_prerelease_the_same_way_and_says_so() {
     let manifest = manifest_of(&project, "v1.3.1").await;
     let record = manifest.promotion.expect("record");
     assert_eq!(record.rollback.expect("a rollback").from, "v1.3.0");
+    // Run again: v1.3.1 is this promotion's own release, not what production runs.
+    let again = plan(&forge, &registry, &rollback)
+        .await
+        .expect("plan again");
+    assert_eq!(again.failures, Vec::<String>::new(), "{again}");
+    assert!(again.is_noop(), "{again}");
 
     // The bad build does not come back by accident.
     let mut again = promotion(&project.repo, &bad, "v1.3.2");
@@ -440,9 +446,25 @@ async fn open_blockers_stop_a_forward_promotion_unless_overridden_with_a_reason(
         planned.failures,
         ["open blockers: #1 Data loss on upgrade (release-blocker)"]
     );
+    // A reason alone overrides no gate: that takes override-gates too.
     config.override_reason = Some("fixed by a config change".to_owned());
     let planned = plan(&forge, &client(), &config).await.expect("plan");
+    assert_eq!(planned.failures.len(), 1, "{:?}", planned.failures);
+    config.override_gates = true;
+    let planned = plan(&forge, &client(), &config).await.expect("plan");
     assert!(planned.failures.is_empty(), "{:?}", planned.failures);
+    let gate = planned
+        .gates
+        .iter()
+        .find(|g| g.name == "blockers")
+        .expect("gate");
+    assert_eq!(gate.outcome, GateOutcome::Overridden);
+    assert!(
+        gate.detail
+            .ends_with("overridden: fixed by a config change"),
+        "{}",
+        gate.detail
+    );
     apply(&forge, &client(), &planned, &mut |_| {})
         .await
         .expect("apply");
