@@ -102,7 +102,17 @@ async fn promote<F: Forge>(
         "{} → {}",
         outcome.release.tag, outcome.release.url
     ))?;
-    finish(&plan, Some(&outcome.release), false, reporter)
+    finish(&plan, Some(&outcome.release), false, reporter)?;
+    if !outcome.audit.is_empty() {
+        let lines: String = outcome
+            .audit
+            .iter()
+            .filter_map(|e| serde_json::to_string(e).ok())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        reporter.append_summary(&format!("\n#### Audit log\n\n```json\n{lines}```\n"))?;
+    }
+    Ok(())
 }
 
 type Parsed = (Inputs, crate::flags::ForgeArgs, Vec<String>);

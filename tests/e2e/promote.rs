@@ -121,11 +121,10 @@ fn a_dry_run_changes_nothing_then_the_promotion_moves_every_tag_by_digest() {
     let api = &images[format!("{}/team/api", registry.host())];
     assert_eq!(api["digest"], digest.as_str());
     assert_eq!(api["tags"][0], "1.3.0");
-    assert!(
-        runner.summary().contains("```mermaid"),
-        "{}",
-        runner.summary()
-    );
+    let summary = runner.summary();
+    assert!(summary.contains("```mermaid"), "{summary}");
+    assert!(summary.contains("#### Audit log"), "{summary}");
+    assert!(summary.contains("\"what\":\"image tag\""), "{summary}");
 
     // Again: nothing changes, and it says so.
     let out = run(Runner::github().relkit(&args).current_dir(repo.path())).expect_code(0);

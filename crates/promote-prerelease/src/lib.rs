@@ -170,6 +170,9 @@ pub struct Plan {
     pub publication: Option<Publication>,
     /// The release a rollback re-uses, and the record it gets.
     pub reuse: Option<Reuse>,
+    /// Who runs it and where, for the audit log.
+    pub actor: Option<String>,
+    pub run_url: Option<String>,
     /// The directory of the pre-release's assets, removed with the last copy of the plan.
     _assets: std::sync::Arc<tempfile::TempDir>,
 }
@@ -178,6 +181,51 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub release: Release,
+    /// Every mutation of this run, in order.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// One mutation, as the audit log (`audit.jsonl`, a JSON object a line) records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// `tag`, `image tag`, `release`, `asset`, `publish`.
+    pub what: &'static str,
+    /// The tag, image reference or asset name.
+    pub target: String,
+    pub before: Option<String>,
+    pub after: String,
+    pub by: Option<String>,
+    pub run_url: Option<String>,
+}
+
+/// The audit log of one run.
+struct Audit<'p> {
+    plan: &'p Plan,
+    entries: Vec<AuditEntry>,
+}
+
+impl Audit<'_> {
+    fn record(&mut self, what: &'static str, target: &str, before: Option<String>, after: String) {
+        self.entries.push(AuditEntry {
+            at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            what,
+            target: target.to_owned(),
+            before,
+            after,
+            by: self.plan.actor.clone(),
+            run_url: self.plan.run_url.clone(),
+        });
+    }
+
+    fn text(&self) -> String {
+        self.entries
+            .iter()
+            .filter_map(|e| serde_json::to_string(e).ok())
+            .map(|line| format!("{line}\n"))
+            .collect()
+    }
 }
 
 /// The stream's tags with their commits, as this repository has them.
@@ -746,6 +794,8 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
         warnings,
         publication,
         reuse,
+        actor: config.actor.clone(),
+        run_url: config.run_url.clone(),
         _assets: std::sync::Arc::new(dir),
     })
 }
@@ -940,7 +990,7 @@ async fn assets<F: Forge>(
     };
     let mut files = Vec::new();
     for asset in &release.assets {
-        if asset.name == SUMS || asset.name == MANIFEST {
+        if asset.name == SUMS || asset.name == MANIFEST || relkit_release::is_record(&asset.name) {
             continue;
         }
         let bytes = forge.download_asset(asset).await?;
@@ -1037,8 +1087,15 @@ pub async fn apply<F: Forge>(
             failures: plan.failures.clone(),
         });
     }
+    let mut audit = Audit {
+        plan,
+        entries: Vec::new(),
+    };
     if let Some(publication) = &plan.publication {
         relkit_release::apply_tag(forge, publication, log).await?;
+        if publication.tag_step == relkit_release::Presence::Create {
+            audit.record("tag", &publication.tag, None, publication.commit.clone());
+        }
     }
     for image in &plan.images {
         let source = image.source()?;
@@ -1091,12 +1148,60 @@ pub async fn apply<F: Forge>(
                 ),
                 None => format!("created image tag {reference} at {}", image.digest),
             });
+            audit.record(
+                "image tag",
+                &reference.to_string(),
+                target.current.as_ref().map(ToString::to_string),
+                image.digest.to_string(),
+            );
         }
     }
     if let Some(publication) = &plan.publication {
-        let outcome = relkit_release::apply_release(forge, publication, log).await?;
+        let release = relkit_release::apply_assets(forge, publication, log).await?;
+        match &publication.release {
+            relkit_release::ReleaseStep::Create => {
+                audit.record("release", &publication.tag, None, "draft".to_owned());
+            }
+            relkit_release::ReleaseStep::Update(_, changes) => audit.record(
+                "release",
+                &publication.tag,
+                None,
+                format!("updated: {}", changes.join(", ")),
+            ),
+            relkit_release::ReleaseStep::Keep(_) => {}
+        }
+        for asset in &publication.assets {
+            let before = match &asset.step {
+                relkit_release::AssetStep::Keep => continue,
+                relkit_release::AssetStep::Upload => None,
+                relkit_release::AssetStep::Replace(old) => old.digest.map(|d| d.to_string()),
+            };
+            audit.record(
+                "asset",
+                &asset.file.name,
+                before,
+                asset.file.sha256.to_string(),
+            );
+        }
+        // The log goes with the release, before publishing freezes it: what this run changed.
+        // (Publishing, the last step, shows on the release itself.)
+        if !audit.entries.is_empty() && !release.immutable {
+            attach_audit(forge, &release, &audit, log).await?;
+        }
+        let outcome = relkit_release::apply_publish(forge, publication, release, log).await?;
+        if publication.publish
+            && !matches!(&publication.release, relkit_release::ReleaseStep::Keep(r) if !r.draft)
+        {
+            audit.record(
+                "publish",
+                &publication.tag,
+                Some("draft".to_owned()),
+                "published".to_owned(),
+            );
+        }
         return Ok(Outcome {
             release: outcome.release,
+            audit: audit.entries,
         });
     }
     let Some(reuse) = &plan.reuse else {
@@ -1117,6 +1222,12 @@ pub async fn apply<F: Forge>(
                     "recorded the rollback on {} as {}",
                     reuse.release.tag, reuse.record.name
                 ));
+                audit.record(
+                    "asset",
+                    &reuse.record.name,
+                    None,
+                    reuse.record.sha256.to_string(),
+                );
             }
             Err(e) => {
                 return Err(relkit_release::Error::Stopped {
@@ -1129,7 +1240,50 @@ pub async fn apply<F: Forge>(
     let release = relkit_release::find_release(forge, &reuse.release.tag)
         .await?
         .unwrap_or_else(|| reuse.release.clone());
-    Ok(Outcome { release })
+    Ok(Outcome {
+        release,
+        audit: audit.entries,
+    })
+}
+
+/// Attaches this run's audit log to `release`: `audit.jsonl`, or `audit-2.jsonl`… when a run
+/// before it left one.
+async fn attach_audit<F: Forge>(
+    forge: &F,
+    release: &Release,
+    audit: &Audit<'_>,
+    log: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    let taken = |name: &str| release.assets.iter().any(|a| a.name == name);
+    let name = (1..)
+        .map(|n| match n {
+            1 => "audit.jsonl".to_owned(),
+            n => format!("audit-{n}.jsonl"),
+        })
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| "audit.jsonl".to_owned());
+    let dir = temp_dir()?;
+    let path = dir.path().join(&name);
+    std::fs::write(&path, audit.text()).map_err(|e| Error::Io {
+        path: path.clone(),
+        source: e,
+    })?;
+    let upload = relkit_forge::AssetUpload {
+        name: name.clone(),
+        path,
+        content_type: "application/json".to_owned(),
+    };
+    match forge.upload_asset(release, &upload).await {
+        // A lost answer: the log this run made is there.
+        Ok(_) | Err(relkit_forge::Error::AlreadyExists { .. }) => {
+            log(&format!("attached the audit log as {name}"));
+            Ok(())
+        }
+        Err(e) => Err(relkit_release::Error::Stopped {
+            error: Box::new(e.into()),
+        }
+        .into()),
+    }
 }
 
 fn skipped(name: &str, why: &str) -> Gate {

@@ -15,6 +15,18 @@ pub const SUMS: &str = "SHA256SUMS";
 /// The name of the release manifest.
 pub const MANIFEST: &str = "release-manifest.json";
 
+/// Whether `name` is one of the records relkit attaches beside a release's files: a promotion's
+/// audit log (`audit.jsonl`, `audit-2.jsonl`…) or a rollback's record
+/// (`rollback-from-v1.3.0.json`). A release keeps them; no run lists or replaces them.
+pub fn is_record(name: &str) -> bool {
+    let audit = name == "audit.jsonl"
+        || name
+            .strip_prefix("audit-")
+            .and_then(|n| n.strip_suffix(".jsonl"))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    audit || (name.starts_with("rollback-from-") && name.ends_with(".json"))
+}
+
 /// A file to attach, with what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalAsset {
@@ -89,7 +101,7 @@ pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<L
                     rule: "a plain file name: no `\\`, control characters or bytes that are not UTF-8",
                 });
             }
-            if name == SUMS || name == MANIFEST {
+            if name == SUMS || name == MANIFEST || is_record(&name) {
                 return Err(Error::ReservedName { name });
             }
             if let Some(other) = found.iter().find(|a| a.name == name) {

@@ -15,7 +15,7 @@ mod error;
 mod manifest;
 mod writer;
 
-pub use assets::{LocalAsset, MANIFEST, SUMS, find, images, manifest_assets, sums};
+pub use assets::{LocalAsset, MANIFEST, SUMS, find, images, is_record, manifest_assets, sums};
 pub use error::Error;
 pub use manifest::{
     ManifestAsset, ManifestError, ManifestImage, Promotion, ReleaseManifest, Rollback,
@@ -23,5 +23,5 @@ pub use manifest::{
 };
 pub use writer::{
     AssetStep, Draft, Outcome, PlannedAsset, Presence, Publication, ReleaseStep, apply,
-    apply_release, apply_tag, find_release, plan,
+    apply_assets, apply_publish, apply_release, apply_tag, find_release, plan,
 };

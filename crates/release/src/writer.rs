@@ -208,7 +208,7 @@ pub async fn plan<F: Forge>(
     let mut warnings = Vec::new();
     let others: Vec<String> = current
         .iter()
-        .filter(|a| !planned.iter().any(|p| p.file.name == a.name))
+        .filter(|a| !planned.iter().any(|p| p.file.name == a.name) && !assets::is_record(&a.name))
         .map(|a| a.name.clone())
         .collect();
     if !others.is_empty() {
@@ -409,7 +409,30 @@ pub async fn apply_release<F: Forge>(
     plan: &Publication,
     log: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
+    let release = apply_assets(forge, plan, log).await?;
+    apply_publish(forge, plan, release, log).await
+}
+
+/// The release as a draft (or as it is) with every planned asset: [`apply_release`] without
+/// publishing, so a caller can attach what only the run knows (an audit log) first.
+pub async fn apply_assets<F: Forge>(
+    forge: &F,
+    plan: &Publication,
+    log: &mut dyn FnMut(&str),
+) -> Result<Release, Error> {
     write_release(forge, plan, log).await.map_err(stopped)
+}
+
+/// Publishes `release` (what [`apply_assets`] returned), when the plan publishes it.
+pub async fn apply_publish<F: Forge>(
+    forge: &F,
+    plan: &Publication,
+    release: Release,
+    log: &mut dyn FnMut(&str),
+) -> Result<Outcome, Error> {
+    write_publish(forge, plan, release, log)
+        .await
+        .map_err(stopped)
 }
 
 fn stopped(error: Error) -> Error {
@@ -453,8 +476,8 @@ async fn write_release<F: Forge>(
     forge: &F,
     plan: &Publication,
     log: &mut dyn FnMut(&str),
-) -> Result<Outcome, Error> {
-    let mut release = match &plan.release {
+) -> Result<Release, Error> {
+    let release = match &plan.release {
         ReleaseStep::Keep(release) => release.clone(),
         ReleaseStep::Update(release, _) => {
             let patch = ReleasePatch {
@@ -519,6 +542,15 @@ async fn write_release<F: Forge>(
         }
     }
 
+    Ok(release)
+}
+
+async fn write_publish<F: Forge>(
+    forge: &F,
+    plan: &Publication,
+    mut release: Release,
+    log: &mut dyn FnMut(&str),
+) -> Result<Outcome, Error> {
     if plan.publish && release.draft {
         let patch = ReleasePatch {
             draft: Some(false),

@@ -198,12 +198,22 @@ async fn converges<F: Forge>(
         .await
         .expect("read")
         .unwrap_or_else(|| panic!("{case}: published"));
-    let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+    // Each file once, and an audit log of each run that changed something.
+    let mut names: Vec<&str> = release
+        .assets
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|n| !n.starts_with("audit"))
+        .collect();
     names.sort_unstable();
     assert_eq!(
         names,
         ["SHA256SUMS", "app.tar.gz", "release-manifest.json"],
         "{case}: each asset once"
+    );
+    assert!(
+        release.assets.iter().any(|a| a.name == "audit.jsonl"),
+        "{case}: the audit log"
     );
     assert_eq!(
         forge.tag("v1.3.0").await.expect("read").map(|t| t.commit),

@@ -81,9 +81,48 @@ async fn a_tested_prerelease_becomes_the_release_with_the_same_commit_and_digest
     assert_eq!(project.registry.tag_digest("team/api", "1.3.0"), None);
 
     let mut log = Vec::new();
-    apply(&forge, &registry, &planned, &mut |l| log.push(l.to_owned()))
+    let outcome = apply(&forge, &registry, &planned, &mut |l| log.push(l.to_owned()))
         .await
         .expect("apply");
+    // Every mutation, in order, with who ran it; the file on the release has all but publishing.
+    let kinds: Vec<&str> = outcome.audit.iter().map(|e| e.what).collect();
+    assert_eq!(
+        kinds,
+        [
+            "tag",
+            "image tag",
+            "image tag",
+            "image tag",
+            "image tag",
+            "release",
+            "asset",
+            "asset",
+            "asset",
+            "publish"
+        ]
+    );
+    let release = forge
+        .release_by_tag("v1.3.0")
+        .await
+        .expect("read")
+        .expect("release");
+    let audit = release
+        .assets
+        .iter()
+        .find(|a| a.name == "audit.jsonl")
+        .expect("the audit log is attached");
+    let text =
+        String::from_utf8(forge.download_asset(audit).await.expect("download")).expect("UTF-8");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), outcome.audit.len() - 1);
+    assert_eq!(lines[0]["what"], "tag");
+    assert_eq!(lines[0]["after"], project.repo.head().as_str());
+    assert_eq!(lines[1]["after"], digest.as_str());
+    assert_eq!(lines[1]["by"], "octocat");
+    assert_eq!(lines[1]["run_url"], "https://example.test/runs/1");
     for tag in ["1.3.0", "1.3", "1", "latest"] {
         assert_eq!(
             project.registry.tag_digest("team/api", tag).as_deref(),
