@@ -1092,7 +1092,7 @@ pub async fn apply<F: Forge>(
         entries: Vec::new(),
     };
     if let Some(publication) = &plan.publication {
-        relkit_release::apply_tag(forge, publication, log).await?;
+        relkit_release::apply_tag(forge, publication, true, log).await?;
         if publication.tag_step == relkit_release::Presence::Create {
             audit.record("tag", &publication.tag, None, publication.commit.clone());
         }

@@ -16,6 +16,10 @@ pub enum Error {
         at: String,
         target: String,
     },
+    #[error(
+        "tag {tag} was made by another run since this run's plan: that run is releasing this version, so this one stopped before drafting a second release"
+    )]
+    TagTaken { tag: String },
     #[error("the release notes are {chars} characters long; {forge} takes at most {max}")]
     NotesTooLong {
         chars: usize,
@@ -139,6 +143,9 @@ impl Error {
             Self::AttachmentTooLarge { .. } | Self::AttachmentType { .. } => Some(
                 "an instance admin sets these in app.ini, section [attachment] (MAX_SIZE, ALLOWED_TYPES)",
             ),
+            Self::TagTaken { .. } => Some(
+                "let the other run finish, then run this again: it finds the release done, or resumes it",
+            ),
             Self::Manifest(err) => err.hint(),
             Self::Forge(err) => err.hint(),
             Self::Stopped { error } => error.hint().or(Some(
@@ -152,7 +159,11 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         match self {
             Self::Forge(relkit_forge::Error::InvalidName { .. }) => true,
-            Self::Stopped { .. } | Self::Forge(_) | Self::Git(_) | Self::Io { .. } => false,
+            Self::Stopped { .. }
+            | Self::TagTaken { .. }
+            | Self::Forge(_)
+            | Self::Git(_)
+            | Self::Io { .. } => false,
             _ => true,
         }
     }

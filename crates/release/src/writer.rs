@@ -388,19 +388,24 @@ pub async fn apply<F: Forge>(
     plan: &Publication,
     log: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
-    apply_tag(forge, plan, log).await?;
+    apply_tag(forge, plan, false, log).await?;
     apply_release(forge, plan, log).await
 }
 
-/// The first step of [`apply`] alone: the tag, which is the lock of a release (of two runs for
-/// one version, one makes it and the other finds it at the same commit, or stops). A promotion
-/// moves its images between this and [`apply_release`].
+/// The first step of [`apply`] alone: the tag. A promotion moves its images between this and
+/// [`apply_release`], and takes the tag as its lock (`exclusive`): a tag another run made since
+/// the plan is [`Error::TagTaken`], and this run stops before it drafts a second release (GitHub
+/// keeps any number of drafts for one tag). Without `exclusive`, a tag already at the commit is
+/// a state to resume from, as [`apply`] takes it.
 pub async fn apply_tag<F: Forge>(
     forge: &F,
     plan: &Publication,
+    exclusive: bool,
     log: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
-    write_tag(forge, plan, log).await.map_err(stopped)
+    write_tag(forge, plan, exclusive, log)
+        .await
+        .map_err(stopped)
 }
 
 /// The rest of [`apply`]: the release as a draft, its assets, then publishing it.
@@ -447,6 +452,7 @@ fn stopped(error: Error) -> Error {
 async fn write_tag<F: Forge>(
     forge: &F,
     plan: &Publication,
+    exclusive: bool,
     log: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
     if plan.tag_step == Presence::Create {
@@ -461,6 +467,13 @@ async fn write_tag<F: Forge>(
                 plan.tag,
                 short(&plan.commit)
             )),
+            // The forge reads a create whose answer was lost back itself: an existing tag is
+            // another run's.
+            Err(relkit_forge::Error::AlreadyExists { .. }) if exclusive => {
+                return Err(Error::TagTaken {
+                    tag: plan.tag.clone(),
+                });
+            }
             // Made by a run that failed before it could say so: fine if it is where we want it.
             Err(relkit_forge::Error::AlreadyExists { .. }) => {
                 confirm_tag(forge, plan).await?;

@@ -288,3 +288,53 @@ async fn on_gitea_a_promotion_converges_whatever_fails_at_whichever_write() {
         }
     }
 }
+
+/// Two promotions of one version at once, both planned before either writes: the tag is the
+/// lock, so one makes the release and the other finds the same work done (or stops cleanly);
+/// the end state is one tag, one release, each asset once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_promotions_of_one_version_at_once_end_as_one() {
+    let project = Project::new();
+    let emulator = Emulator::start(Flavor::GitHub, project.repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let forge = github(emulator.url());
+    let pre = tried(&project, &forge).await;
+    let sha = project.repo.head();
+    emulator.add_status(&sha, "success", "ci/test");
+    let config = promotion(&project.repo, &pre, "1.3.0");
+    let (one, two) = (client(), client());
+    let first = plan(&forge, &one, &config).await.expect("plan");
+    let second = plan(&forge, &two, &config).await.expect("plan");
+    let (mut quiet_a, mut quiet_b) = (|_: &str| {}, |_: &str| {});
+    let (a, b) = tokio::join!(
+        apply(&forge, &one, &first, &mut quiet_a),
+        apply(&forge, &two, &second, &mut quiet_b)
+    );
+    assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+    let release = forge
+        .release_by_tag("v1.3.0")
+        .await
+        .expect("read")
+        .expect("published");
+    let mut names: Vec<&str> = release
+        .assets
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|n| !n.starts_with("audit"))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["SHA256SUMS", "app.tar.gz", "release-manifest.json"]);
+    let v130 = forge
+        .releases()
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|r| r.tag == "v1.3.0")
+        .count();
+    assert_eq!(v130, 1, "one release");
+    assert_eq!(
+        forge.tag("v1.3.0").await.expect("read").map(|t| t.commit),
+        Some(sha)
+    );
+    assert!(plan(&forge, &one, &config).await.expect("plan").is_noop());
+}

@@ -126,6 +126,16 @@ impl Project {
 
     /// [`Project::release`] on `forge`.
     pub async fn release_on<F: Forge>(&self, forge: &F, version: Option<&str>) -> (String, String) {
+        self.release_with(forge, version, false).await
+    }
+
+    /// [`Project::release_on`], the image a two-platform index when `index`.
+    pub async fn release_with<F: Forge>(
+        &self,
+        forge: &F,
+        version: Option<&str>,
+        index: bool,
+    ) -> (String, String) {
         let stream = stream(&self.prefix);
         let choice = match version {
             Some(v) => VersionChoice::Exact(Version::parse(v).expect("a version")),
@@ -162,10 +172,14 @@ impl Project {
             .expect("plan the release");
         let tag = relkit_version::oci_tag(&planned.version, &stream, self.prefix != "v")
             .expect("an OCI tag");
-        let image = self
-            .registry
-            .push_image(&self.repository, &tag, Format::Oci);
-        let pins = format!("API_IMAGE={}:{tag}@{}\n", self.image(), image.digest);
+        let digest = if index {
+            self.registry.push_index(&self.repository, &tag).digest
+        } else {
+            self.registry
+                .push_image(&self.repository, &tag, Format::Oci)
+                .digest
+        };
+        let pins = format!("API_IMAGE={}:{tag}@{digest}\n", self.image());
         config.images = relkit_create_release::images(&pins).expect("pins");
         let plan = relkit_create_release::plan(forge, &config)
             .await
@@ -173,6 +187,6 @@ impl Project {
         relkit_create_release::apply(forge, &plan, &mut |_| {})
             .await
             .expect("release");
-        (plan.tag.clone(), image.digest)
+        (plan.tag.clone(), digest)
     }
 }

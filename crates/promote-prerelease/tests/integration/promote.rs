@@ -464,6 +464,40 @@ async fn a_prior_stable_release_whose_image_is_gone_fails_the_plan() {
     );
 }
 
+/// An index whose platform manifest was deleted (by a retention policy, say) cannot be rolled
+/// back to: the gate names the release, the image and the missing manifest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prior_stable_index_missing_a_platform_manifest_fails_the_plan() {
+    let project = Project::new();
+    let forge = project.forge();
+    project.repo.commit("feat: first");
+    let (_, index) = project.release_with(&forge, Some("1.1.0"), true).await;
+    project.repo.commit("feat: second");
+    let (pre, _) = project.release(None).await;
+    let pinned: relkit_registry::Reference = format!("{}@{index}", project.image())
+        .parse()
+        .expect("a reference");
+    let held = client().manifest(&pinned).await.expect("the index");
+    let child = held.platform_manifests()[1].clone();
+    project.registry.delete_manifest("team/api", child.as_str());
+    let planned = plan(&forge, &client(), &promotion(&project.repo, &pre, "1.2.0"))
+        .await
+        .expect("plan");
+    let gate = planned
+        .gates
+        .iter()
+        .find(|g| g.name == "keep 2 stable")
+        .expect("the gate");
+    assert_eq!(gate.outcome, GateOutcome::Failed, "{gate:?}");
+    assert!(
+        gate.detail.contains(&format!(
+            "v1.1.0: image {pinned} lacks its platform manifest {child}"
+        )),
+        "{}",
+        gate.detail
+    );
+}
+
 /// Open blockers stop a forward promotion; each is named, and an override records its reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_blockers_stop_a_forward_promotion_unless_overridden_with_a_reason() {
