@@ -85,6 +85,8 @@ struct IssueDto {
     number: u64,
     title: String,
     #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
     labels: Vec<LabelDto>,
     #[serde(default)]
     html_url: String,
@@ -97,6 +99,7 @@ impl From<IssueDto> for Issue {
         Self {
             number: dto.number,
             title: dto.title,
+            body: dto.body.unwrap_or_default(),
             labels: dto.labels.into_iter().map(|l| l.name).collect(),
             url: dto.html_url,
         }
@@ -539,6 +542,20 @@ impl Forge for Gitea {
                 &what,
                 &format!("issues/{}/comments", issue.number),
                 &json!({ "body": body }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn close_issue(&self, issue: &Issue) -> Result<()> {
+        let what = format!("close issue #{}", issue.number);
+        let _: serde_json::Value = self
+            .send_json(
+                Method::PATCH,
+                Kind::Idempotent,
+                &what,
+                &format!("issues/{}", issue.number),
+                &json!({ "state": "closed" }),
             )
             .await?;
         Ok(())

@@ -162,6 +162,8 @@ struct IssueDto {
     number: u64,
     title: String,
     #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
     labels: Vec<IssueLabelDto>,
     #[serde(default)]
     html_url: String,
@@ -228,6 +230,7 @@ impl From<IssueDto> for Issue {
         Self {
             number: dto.number,
             title: dto.title,
+            body: dto.body.unwrap_or_default(),
             labels: dto
                 .labels
                 .into_iter()
@@ -1024,6 +1027,21 @@ impl Forge for GitHub {
                 &what,
                 &format!("issues/{}/comments", issue.number),
                 &json!({ "body": body }),
+                Permission::IssuesWrite,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn close_issue(&self, issue: &Issue) -> Result<()> {
+        let what = format!("close issue #{}", issue.number);
+        let _: serde_json::Value = self
+            .send_json(
+                Method::PATCH,
+                Kind::Idempotent,
+                &what,
+                &format!("issues/{}", issue.number),
+                &json!({ "state": "closed", "state_reason": "completed" }),
                 Permission::IssuesWrite,
             )
             .await?;

@@ -81,6 +81,9 @@ pub trait Forge {
 
     async fn comment(&self, issue: &Issue, body: &str) -> Result<()>;
 
+    /// Closes an issue; closing a closed one changes nothing.
+    async fn close_issue(&self, issue: &Issue) -> Result<()>;
+
     /// The statuses and check runs of `commit`.
     async fn checks(&self, commit: &str) -> Result<CommitChecks>;
 

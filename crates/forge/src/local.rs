@@ -234,6 +234,7 @@ impl Local {
         Ok(Issue {
             number: record.number,
             title: record.title.clone(),
+            body: record.body.clone(),
             labels: record.labels.clone(),
             url: page.display().to_string(),
         })
@@ -431,6 +432,7 @@ impl Forge for Local {
                         .display()
                         .to_string(),
                     title: r.title,
+                    body: r.body,
                     labels: r.labels,
                 })
             })
@@ -463,6 +465,22 @@ impl Forge for Local {
             what: format!("issue #{}", issue.number),
         })?;
         record.comments.push(body.to_owned());
+        self.write_issue(&record).map(drop)
+    }
+
+    async fn close_issue(&self, issue: &Issue) -> Result<()> {
+        let path = self
+            .issues_dir()
+            .join(issue.number.to_string())
+            .with_extension("json");
+        let mut record: IssueRecord = read_json(&path)?.ok_or_else(|| Error::NotFound {
+            forge: self.describe(),
+            what: format!("issue #{}", issue.number),
+        })?;
+        if !record.open {
+            return Ok(());
+        }
+        record.open = false;
         self.write_issue(&record).map(drop)
     }
 

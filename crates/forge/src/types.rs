@@ -115,6 +115,8 @@ pub struct Label {
 pub struct Issue {
     pub number: u64,
     pub title: String,
+    /// The issue's text (its description), where a hidden marker tells relkit's issues apart.
+    pub body: String,
     pub labels: Vec<String>,
     pub url: String,
 }

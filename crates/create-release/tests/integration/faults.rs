@@ -104,6 +104,9 @@ impl Forge for Faulty {
     async fn comment(&self, issue: &Issue, body: &str) -> Result<()> {
         self.write(self.inner.comment(issue, body)).await
     }
+    async fn close_issue(&self, issue: &Issue) -> Result<()> {
+        self.write(self.inner.close_issue(issue)).await
+    }
     async fn checks(&self, commit: &str) -> Result<CommitChecks> {
         self.inner.checks(commit).await
     }

@@ -167,10 +167,17 @@ async fn whole_release<F: Forge>(forge: &F, downloads: &F, repo: &GitRepo) {
         .await
         .expect("issues");
     assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].body, "v1.1.0 was rolled back");
     forge
         .comment(&issue, "still on v1.0.0")
         .await
         .expect("comment");
+    forge.close_issue(&issue).await.expect("close");
+    let open = forge
+        .open_issues_with_label("incident")
+        .await
+        .expect("issues");
+    assert!(open.is_empty(), "{open:?}");
 
     let checks = forge.checks(&head).await.expect("checks");
     assert!(

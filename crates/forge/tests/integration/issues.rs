@@ -73,6 +73,28 @@ pub async fn labels_issues_and_comments(emulator: &Emulator, forge: &impl Forge)
     let comments = emulator.comments(issue.number);
     assert_eq!(comments.len(), 1);
     assert_eq!(comments[0].body, "still rolling back");
+
+    let listed = forge
+        .open_issues_with_label("rollback")
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].body, "what happened", "the body is read back");
+    forge.close_issue(&issue).await.expect("close");
+    forge.close_issue(&issue).await.expect("closing again changes nothing");
+    let closed = emulator
+        .issues()
+        .into_iter()
+        .find(|i| i.number == issue.number)
+        .expect("stored");
+    assert_eq!(closed.state, "closed");
+    assert!(
+        forge
+            .open_issues_with_label("rollback")
+            .await
+            .expect("list")
+            .is_empty()
+    );
 }
 
 /// A label or issue made although its answer was lost is found, not made twice; one refused
