@@ -81,7 +81,10 @@ pub async fn labels_issues_and_comments(emulator: &Emulator, forge: &impl Forge)
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].body, "what happened", "the body is read back");
     forge.close_issue(&issue).await.expect("close");
-    forge.close_issue(&issue).await.expect("closing again changes nothing");
+    forge
+        .close_issue(&issue)
+        .await
+        .expect("closing again changes nothing");
     let closed = emulator
         .issues()
         .into_iter()
