@@ -68,6 +68,12 @@ impl From<relkit_changelog::Error> for Failure {
     }
 }
 
+impl From<relkit_incident_on_rollback::Error> for Failure {
+    fn from(err: relkit_incident_on_rollback::Error) -> Self {
+        Self::of(&err, err.is_bad_input(), err.hint())
+    }
+}
+
 impl From<relkit_promote_prerelease::Error> for Failure {
     fn from(err: relkit_promote_prerelease::Error) -> Self {
         Self::of(&err, err.is_bad_input(), err.hint())

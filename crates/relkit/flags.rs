@@ -40,6 +40,9 @@ pub enum Command {
     /// Promote a tested pre-release to a release: the same commit, the same image digests,
     /// gates checked; a rollback promotes an older pre-release the same way.
     PromotePrerelease(Box<PromoteArgs>),
+    /// Open the incident issue of a rollback (or comment on it when it is open); close the
+    /// stream's incidents when a forward promotion recovers.
+    IncidentOnRollback(Box<IncidentArgs>),
 }
 
 impl Command {
@@ -49,6 +52,7 @@ impl Command {
         "create-release",
         "pin-images",
         "promote-prerelease",
+        "incident-on-rollback",
     ];
 }
 
@@ -413,7 +417,75 @@ pub struct PromoteArgs {
     #[arg(long, env = "RELKIT_INSECURE_REGISTRIES", value_name = "HOSTS")]
     pub insecure_registries: Vec<String>,
 
+    /// After the promotion, open the incident of a rollback, or close the stream's incidents
+    /// on a forward promotion, as incident-on-rollback does with its defaults [default: true]
+    #[arg(long, env = "RELKIT_OPEN_INCIDENT", value_name = "BOOL")]
+    pub open_incident: Option<String>,
+
     /// Print the plan, every gate and failure, and change nothing.
+    #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub forge: ForgeArgs,
+}
+
+/// Flags of `relkit incident-on-rollback`.
+#[derive(Debug, Args)]
+pub struct IncidentArgs {
+    /// A directory inside the repository [default: .]
+    #[arg(long, env = "RELKIT_REPO", value_name = "DIR")]
+    pub repo: Option<OsString>,
+
+    /// The tag stream: the prefix before the version (`v`, `edge/v`, `cloud/v`; empty for none).
+    #[arg(
+        long,
+        env = "RELKIT_TAG_PREFIX",
+        default_value = "v",
+        value_name = "PREFIX"
+    )]
+    pub tag_prefix: String,
+
+    /// The release just promoted (`v1.3.1`): a rollback's incident is opened, a forward
+    /// promotion recovers the stream's incidents.
+    #[arg(long, env = "RELKIT_ROLLBACK_VERSION", value_name = "VERSION")]
+    pub rollback_version: Option<String>,
+
+    /// The release production ran before the rollback [default: the rollback's manifest says,
+    /// else the newest full release its commit does not contain]
+    #[arg(long, env = "RELKIT_BAD_VERSION", value_name = "VERSION")]
+    pub bad_version: Option<String>,
+
+    /// The pre-release the rollback came from [default: its manifest says]
+    #[arg(long, env = "RELKIT_SOURCE", value_name = "TAG")]
+    pub source: Option<String>,
+
+    /// The incident's labels, comma-separated; the first finds open incidents
+    /// [default: incident,rollback]
+    #[arg(long, env = "RELKIT_LABELS", value_name = "LABELS")]
+    pub labels: Option<String>,
+
+    /// `critical`, `high`, `medium` or `low`: a `severity:<x>` label.
+    #[arg(long, env = "RELKIT_SEVERITY", value_name = "SEVERITY")]
+    pub severity: Option<String>,
+
+    /// Who to assign, comma-separated (an unknown one is left out, with a warning).
+    #[arg(long, env = "RELKIT_ASSIGNEES", value_name = "USERS")]
+    pub assignees: Option<String>,
+
+    /// A markdown file with `{placeholders}`, or an issue template with front matter.
+    #[arg(long, env = "RELKIT_TEMPLATE", value_name = "FILE")]
+    pub template: Option<OsString>,
+
+    /// The workflow run to link [default: the runner's]
+    #[arg(long, env = "RELKIT_RUN_URL", value_name = "URL")]
+    pub run_url: Option<String>,
+
+    /// A forward promotion closes the stream's open incidents [default: true]
+    #[arg(long, env = "RELKIT_CLOSE_ON_RECOVERY", value_name = "BOOL")]
+    pub close_on_recovery: Option<String>,
+
+    /// Print what would be done and change nothing.
     #[arg(long, env = "RELKIT_DRY_RUN", value_parser = switch)]
     pub dry_run: bool,
 

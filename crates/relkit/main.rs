@@ -9,6 +9,7 @@ mod create_release;
 mod failure;
 mod flags;
 mod forges;
+mod incident;
 mod pin_images;
 mod promote;
 
@@ -55,6 +56,7 @@ fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
         Command::CreateRelease(args) => create_release::run(*args, env, reporter),
         Command::PinImages(args) => pin_images::run(args, env, reporter),
         Command::PromotePrerelease(args) => promote::run(*args, env, reporter),
+        Command::IncidentOnRollback(args) => incident::run(*args, env, reporter),
     };
     match result {
         Ok(()) => ExitStatus::Done,

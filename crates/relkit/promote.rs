@@ -21,7 +21,12 @@ use crate::forges::{self, Backend};
 struct Inputs {
     config: Config,
     dry_run: bool,
+    /// The incident to open (or close) after the promotion, with its release still to fill in.
+    incident: Option<relkit_incident_on_rollback::Config>,
 }
+
+/// The promotion's names for incident-on-rollback's outputs.
+const INCIDENT: crate::incident::Outputs = ["incident-number", "incident-url", "incident-action"];
 
 pub fn run(args: PromoteArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
     let (inputs, forge_args, insecure) = inputs(args, env, reporter.platform())?;
@@ -85,6 +90,9 @@ async fn promote<F: Forge>(
     }
     if inputs.dry_run {
         reporter.info("--dry-run: nothing was changed")?;
+        for name in INCIDENT {
+            reporter.set_output(name, "")?;
+        }
         return finish(&plan, None, true, reporter);
     }
     if plan.is_noop() {
@@ -103,6 +111,33 @@ async fn promote<F: Forge>(
         outcome.release.tag, outcome.release.url
     ))?;
     finish(&plan, Some(&outcome.release), false, reporter)?;
+    if let Some(incident) = &inputs.incident {
+        // The playbook's "incident issue auto-created": a rollback opens its incident, a forward
+        // promotion closes the stream's. The promotion is done whatever happens here.
+        let config = relkit_incident_on_rollback::Config {
+            release: plan.tag.clone(),
+            ..incident.clone()
+        };
+        crate::incident::incident(forge, &config, false, INCIDENT, reporter)
+            .await
+            .map_err(|f| Failure {
+                status: relkit_workflow::ExitStatus::Failed,
+                message: format!(
+                    "{} is promoted; its incident was not: {}",
+                    plan.tag, f.message
+                ),
+                hint: f.hint.or_else(|| {
+                    Some(
+                        "run it again: the promotion is done, and the incident is opened once"
+                            .to_owned(),
+                    )
+                }),
+            })?;
+    } else {
+        for name in INCIDENT {
+            reporter.set_output(name, "")?;
+        }
+    }
     if !outcome.audit.is_empty() {
         let lines: String = outcome
             .audit
@@ -191,14 +226,7 @@ fn inputs(args: PromoteArgs, env: &Env, platform: &Platform) -> Result<Parsed, F
         Some(c) if c == "builtin" => ConfigSource::Builtin,
         Some(c) => ConfigSource::File(c.into()),
     };
-    let run_url = platform.server_url().and_then(|server| {
-        let repository = env.get("GITHUB_REPOSITORY")?;
-        let run = env.get("GITHUB_RUN_ID")?;
-        Some(format!(
-            "{}/{repository}/actions/runs/{run}",
-            server.trim_end_matches('/')
-        ))
-    });
+    let run_url = crate::incident::run_url(env, platform);
     let config = Config {
         repo: given(args.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
         stream,
@@ -220,10 +248,26 @@ fn inputs(args: PromoteArgs, env: &Env, platform: &Platform) -> Result<Parsed, F
         run_url,
     };
     let insecure = lines(&args.insecure_registries).collect();
+    let open_incident = boolean(
+        args.open_incident.as_deref(),
+        true,
+        "--open-incident (RELKIT_OPEN_INCIDENT)",
+    )
+    .map_err(Failure::bad_input)?;
+    let incident = open_incident.then(|| {
+        crate::incident::after_promotion(
+            config.repo.clone(),
+            config.stream.clone(),
+            String::new(),
+            env,
+            platform,
+        )
+    });
     Ok((
         Inputs {
             config,
             dry_run: args.dry_run,
+            incident,
         },
         args.forge,
         insecure,

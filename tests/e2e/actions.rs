@@ -190,6 +190,13 @@ fn required(action: &str) -> &'static [(&'static str, &'static str)] {
         "pin-images" => &[("production-files", "deploy/*.yml"), ("offline", "true")],
         // Promotes the pre-release the create-release step made before it (actions run in
         // name order), as the commits call for.
+        // The v1.1.0 the promote-prerelease step makes before it (actions run in name order)
+        // is a forward promotion: nothing to open.
+        "incident-on-rollback" => &[
+            ("rollback-version", "v1.0.0"),
+            ("forge", "local"),
+            ("token", ""),
+        ],
         "promote-prerelease" => &[
             ("pre-release", "latest"),
             ("release-version", "auto"),

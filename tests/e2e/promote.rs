@@ -231,3 +231,67 @@ fn bad_input_exits_2_naming_the_input_before_any_write() {
         assert_eq!(registry.tag_digest("team/api", "latest"), None);
     }
 }
+
+/// The playbook's "incident issue auto-created by workflow": a rollback promoted by the action
+/// opens its incident, running it again comments on it, and the next forward promotion closes it.
+#[test]
+fn a_rollback_opens_its_incident_and_the_next_forward_promotion_closes_it() {
+    let registry = Registry::start(Auth::Open);
+    let (repo, good, _) = tried(&registry);
+    let promote = |pre: &str, version: &str, rollback: bool| {
+        let runner = Runner::github();
+        let mut args = vec![
+            "promote-prerelease",
+            "--forge",
+            "local",
+            "--pre-release",
+            pre,
+            "--release-version",
+            version,
+        ];
+        if rollback {
+            args.extend(["--is-rollback", "true"]);
+        }
+        run(runner.relkit(&args).current_dir(repo.path())).expect_code(0);
+        runner
+    };
+    let forward = promote(&good, "1.3.0", false);
+    assert_eq!(forward.output("incident-action"), "none");
+
+    repo.commit("feat: a new cache");
+    let sha7 = repo.head()[..7].to_owned();
+    let bad = format!("v1.3.0-pre.1+{sha7}");
+    run(relkit(&["create-release", "--prerelease", "auto"]).current_dir(repo.path()))
+        .expect_code(0);
+    promote(&bad, "1.4.0", false);
+
+    let rollback = promote(&good, "1.4.1", true);
+    assert_eq!(rollback.output("is-rollback"), "true");
+    assert_eq!(rollback.output("rolled-back-from"), "v1.4.0");
+    assert_eq!(rollback.output("incident-action"), "created");
+    assert_eq!(rollback.output("incident-number"), "1");
+    let issue = std::fs::read_to_string(repo.path().join(".relkit/forge/issues/1.json"))
+        .expect("the incident on the local forge");
+    assert!(issue.contains("Investigate rollback to v1.4.1"), "{issue}");
+    assert!(
+        issue.contains("relkit:incident stream=v rollback=v1.4.1"),
+        "{issue}"
+    );
+
+    let again = promote(&good, "1.4.1", true);
+    assert_eq!(again.output("incident-action"), "updated");
+    assert_eq!(again.output("incident-number"), "1");
+
+    repo.commit("fix: the cache keeps its entries");
+    let sha7 = repo.head()[..7].to_owned();
+    run(relkit(&["create-release", "--prerelease", "auto"]).current_dir(repo.path()))
+        .expect_code(0);
+    let fixed = promote(&format!("v1.4.1-pre.2+{sha7}"), "1.4.2", false);
+    assert_eq!(fixed.output("incident-action"), "closed");
+    let issue = std::fs::read_to_string(repo.path().join(".relkit/forge/issues/1.json"))
+        .expect("the incident");
+    assert!(
+        issue.contains("\"open\": false") || issue.contains("\"open\":false"),
+        "{issue}"
+    );
+}

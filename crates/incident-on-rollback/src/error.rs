@@ -12,8 +12,6 @@ pub enum Error {
         value: String,
         prefix: String,
     },
-    #[error("{tag} has no release on {forge}")]
-    NoRelease { tag: String, forge: String },
     #[error(
         "--bad-version {tag} is the rollback itself: name the release production ran before it"
     )]

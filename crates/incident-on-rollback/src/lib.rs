@@ -202,13 +202,13 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
             })
     };
     let rollback = find("--rollback-version", &config.release)?;
-    let release = relkit_release::find_release(forge, &rollback.tag)
-        .await?
-        .ok_or_else(|| Error::NoRelease {
-            tag: rollback.tag.clone(),
-            forge: forge.describe(),
-        })?;
-    let manifest = read_manifest(forge, &release).await?;
+    // A tag with no release (made by another tool) still has its history; its links and
+    // manifest are what is missing.
+    let release = relkit_release::find_release(forge, &rollback.tag).await?;
+    let manifest = match &release {
+        Some(release) => read_manifest(forge, release).await?,
+        None => None,
+    };
     let recorded = manifest.as_ref().and_then(|m| m.promotion.as_ref());
 
     // Which release the rollback went back from: as given, as recorded, or from the history.
@@ -266,7 +266,9 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
             body: String::new(),
             comment: format!(
                 "Recovered by {} ({}), promoted forward by {by} at {now}{run}: production no longer runs the build this incident rolled back from.",
-                link_release(&release),
+                release
+                    .as_ref()
+                    .map_or_else(|| rollback.tag.clone(), link_release),
                 short(&rollback.commit),
             ),
             labels: Vec::new(),
@@ -289,7 +291,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
         rollback_tag: rollback.tag.clone(),
         rollback_version: rollback.version.to_string(),
         rollback_commit: rollback.commit.clone(),
-        rollback_url: release.url.clone(),
+        rollback_url: release.as_ref().map(|r| r.url.clone()).unwrap_or_default(),
         bad_tag: bad.tag.clone(),
         bad_version: bad.version.to_string(),
         bad_commit: bad.commit.clone(),
