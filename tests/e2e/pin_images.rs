@@ -1045,3 +1045,38 @@ fn resolve_writes_no_digest_it_did_not_verify() {
         }
     }
 }
+
+/// A check that cannot ask the registry (down, or a login page in its place) fails, naming the
+/// image and what went wrong; `--offline` checks the rules alone.
+#[test]
+fn check_fails_when_the_registry_cannot_be_asked_unless_offline() {
+    let registry = Registry::start(Auth::Open);
+    let image = registry.push_image("team/api", "1.4.2", Format::Oci);
+    let front = Front::start(registry.host(), Misbehaviour::LoginPage);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let down = closed.local_addr().expect("its address").to_string();
+    drop(closed);
+    for host in [front.host().to_owned(), down] {
+        let project = Project::new(&registry, PASSWORD);
+        project.write(
+            "deploy/compose.yml",
+            &format!(
+                "services:\n  api:\n    image: {host}/team/api:1.4.2@{}\n",
+                image.digest
+            ),
+        );
+        let args = ["pin-images", "check", "--production-files", "deploy/*.yml"];
+        let out = project.relkit(&Runner::github(), &args).expect_code(1);
+        let errors = out.errors();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.data.contains("could not look it up") && e.data.contains("--offline")),
+            "{host}: {}",
+            out.stdout
+        );
+        let mut offline = args.to_vec();
+        offline.push("--offline");
+        project.relkit(&Runner::github(), &offline).expect_code(0);
+    }
+}

@@ -728,11 +728,15 @@ async fn inspect_pinned(client: &Client, found: &Found, reference: &Reference) -
         rule,
         message,
     };
+    // A check that could not ask is no pass: it fails, unless the run said --offline.
     let not_inspected = |e: relkit_registry::Error| {
         finding(
-            Level::Warning,
+            Level::Error,
             "not-inspected",
-            format!("{}: could not look it up: {e}", found.written),
+            format!(
+                "{}: could not look it up: {e}; pass --offline to check the rules alone",
+                found.written
+            ),
         )
     };
     // What the tag names now: `Some(None)` when it was deleted since.
