@@ -224,16 +224,25 @@ fn version_choice(
 }
 
 fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {
-    // Names and file names come from the user's inputs: printed as text the runner won't act on.
+    show(&plan.to_string(), &plan.warnings, reporter)
+}
+
+/// A plan as the log shows it, in a group under a runner, and its warnings as annotations.
+/// Names and file names come from the user's inputs: printed as text the runner won't act on.
+pub(crate) fn show(
+    plan: &str,
+    warnings: &[String],
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
     if reporter.platform().is_runner() {
         reporter.begin_group("Plan")?;
-        reporter.print_untrusted(&plan.to_string())?;
+        reporter.print_untrusted(plan)?;
         reporter.end_group()?;
     } else {
         reporter.info("Plan:")?;
-        reporter.print_untrusted(&plan.to_string())?;
+        reporter.print_untrusted(plan)?;
     }
-    for warning in &plan.warnings {
+    for warning in warnings {
         reporter.annotate(&Annotation::warning(warning.as_str()))?;
     }
     Ok(())

@@ -388,8 +388,16 @@ fn show_report(report: &Report, reporter: &mut Reporter) -> Result<(), Failure> 
         ],
     )?;
     if errors > 0 {
+        // Images, not findings: one image may break two rules.
+        let breaking: std::collections::HashSet<(&std::path::Path, usize)> = report
+            .findings
+            .iter()
+            .filter(|f| f.level == relkit_pin_images::Level::Error)
+            .map(|f| (f.file.as_path(), f.line))
+            .collect();
         return Err(Failure::failed(format!(
-            "{errors} of {} in production files break the release rules",
+            "{} of {} in production files break the release rules",
+            breaking.len(),
             count(report.images, "image")
         ))
         .with_hint("production gets full release tags, pinned by digest: no :latest, no pre-release, no commit tags"));

@@ -348,18 +348,7 @@ fn images_json(file: &str, text: &str) -> Result<Vec<String>, Failure> {
 }
 
 fn show_plan(plan: &Plan, reporter: &mut Reporter) -> Result<(), Failure> {
-    if reporter.platform().is_runner() {
-        reporter.begin_group("Plan")?;
-        reporter.print_untrusted(&plan.to_string())?;
-        reporter.end_group()?;
-    } else {
-        reporter.info("Plan:")?;
-        reporter.print_untrusted(&plan.to_string())?;
-    }
-    for warning in &plan.warnings {
-        reporter.annotate(&Annotation::warning(warning.as_str()))?;
-    }
-    Ok(())
+    crate::create_release::show(&plan.to_string(), &plan.warnings, reporter)
 }
 
 /// The outputs and the step summary: of the release made, or on a dry run of the plan.

@@ -172,6 +172,11 @@ fn the_pin_check_fails_the_job_with_the_annotation_at_the_line() {
             "{workflow}: the annotation at its line\n{log}"
         );
         assert!(log.contains("Job failed"), "{workflow}\n{log}");
+        // Two rules broken by one image: the count is of images.
+        assert!(
+            log.contains("1 of 1 image in production files break the release rules"),
+            "{workflow}\n{log}"
+        );
     }
 }
 

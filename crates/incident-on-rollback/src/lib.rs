@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use relkit_changelog::RepoLinks;
 use relkit_forge::{Forge, Issue, Label, NewIssue, Release};
 use relkit_git::Repository;
-use relkit_release::{MANIFEST, ReleaseManifest};
+use relkit_release::ReleaseManifest;
 use relkit_version::{Stream, TaggedVersion, Version, VersionKind};
 
 pub use error::Error;
@@ -225,7 +225,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
     // manifest are what is missing.
     let release = relkit_release::find_release(forge, &rollback.tag).await?;
     let manifest = match &release {
-        Some(release) => read_manifest(forge, release).await?,
+        Some(release) => relkit_release::read_manifest(forge, release).await?,
         None => None,
     };
     let recorded = manifest.as_ref().and_then(|m| m.promotion.as_ref());
@@ -297,7 +297,7 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
 
     let bad_release = relkit_release::find_release(forge, &bad.tag).await?;
     let bad_manifest = match &bad_release {
-        Some(r) => read_manifest(forge, r).await?,
+        Some(r) => relkit_release::read_manifest(forge, r).await?,
         None => None,
     };
     let source = config
@@ -635,21 +635,6 @@ fn link_release(release: &Release) -> String {
     } else {
         release.tag.clone()
     }
-}
-
-async fn read_manifest<F: Forge>(
-    forge: &F,
-    release: &Release,
-) -> Result<Option<ReleaseManifest>, Error> {
-    let Some(asset) = release.assets.iter().find(|a| a.name == MANIFEST) else {
-        return Ok(None);
-    };
-    let bytes = forge.download_asset(asset).await?;
-    let origin = format!("{MANIFEST} of {}", release.tag);
-    Ok(Some(
-        ReleaseManifest::parse(&origin, &String::from_utf8_lossy(&bytes))
-            .map_err(relkit_release::Error::from)?,
-    ))
 }
 
 fn short(commit: &str) -> &str {

@@ -387,7 +387,7 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
     let mut manifests: HashMap<String, ReleaseManifest> = HashMap::new();
     for release in &releases {
         if full.iter().any(|t| t.tag == release.tag)
-            && let Some(manifest) = read_manifest(forge, release).await?
+            && let Some(manifest) = relkit_release::read_manifest(forge, release).await?
         {
             manifests.insert(release.tag.clone(), manifest);
         }
@@ -887,7 +887,7 @@ async fn source<F: Forge>(forge: &F, config: &Config, tags: &Tags) -> Result<Sou
             tag: chosen.tag.clone(),
             forge: forge.describe(),
         })?;
-    let manifest = read_manifest(forge, &release).await?;
+    let manifest = relkit_release::read_manifest(forge, &release).await?;
     if let Some(m) = &manifest
         && (m.tag != chosen.tag || m.commit != commit)
     {
@@ -907,22 +907,6 @@ async fn source<F: Forge>(forge: &F, config: &Config, tags: &Tags) -> Result<Sou
         commit,
         manifest,
     })
-}
-
-/// The release manifest attached to `release`, read back with the types it was written with.
-async fn read_manifest<F: Forge>(
-    forge: &F,
-    release: &Release,
-) -> Result<Option<ReleaseManifest>, Error> {
-    let Some(asset) = release.assets.iter().find(|a| a.name == MANIFEST) else {
-        return Ok(None);
-    };
-    let bytes = forge.download_asset(asset).await?;
-    let origin = format!("{MANIFEST} of {}", release.tag);
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(Some(
-        ReleaseManifest::parse(&origin, &text).map_err(relkit_release::Error::from)?,
-    ))
 }
 
 /// The images to promote: what the pre-release recorded, or the part of it `--images` names.

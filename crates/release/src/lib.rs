@@ -23,5 +23,5 @@ pub use manifest::{
 };
 pub use writer::{
     AssetStep, Draft, Outcome, PlannedAsset, Presence, Publication, ReleaseStep, apply,
-    apply_assets, apply_publish, apply_release, apply_tag, find_release, plan,
+    apply_assets, apply_publish, apply_release, apply_tag, find_release, plan, read_manifest,
 };

@@ -269,6 +269,23 @@ pub async fn plan<F: Forge>(
     })
 }
 
+/// The release manifest attached to `release`, read back with the types it was written with;
+/// `None` when the release has none.
+pub async fn read_manifest<F: Forge>(
+    forge: &F,
+    release: &Release,
+) -> Result<Option<ReleaseManifest>, Error> {
+    let Some(asset) = release.assets.iter().find(|a| a.name == MANIFEST) else {
+        return Ok(None);
+    };
+    let bytes = forge.download_asset(asset).await?;
+    let origin = format!("{MANIFEST} of {}", release.tag);
+    Ok(Some(ReleaseManifest::parse(
+        &origin,
+        &String::from_utf8_lossy(&bytes),
+    )?))
+}
+
 /// The release of `tag`, published or draft (drafts are found only by listing).
 pub async fn find_release<F: Forge>(forge: &F, tag: &str) -> Result<Option<Release>, Error> {
     if let Some(release) = forge.release_by_tag(tag).await? {
