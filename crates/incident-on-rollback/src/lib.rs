@@ -330,6 +330,11 @@ pub async fn plan<F: Forge>(forge: &F, config: &Config) -> Result<Plan, Error> {
             bad.tag,
             short(&bad.commit)
         ),
+        commit_url: config
+            .links
+            .as_ref()
+            .map(RepoLinks::commit_url)
+            .unwrap_or_default(),
     };
     let marker = marker(&config.stream, &rollback.tag);
     let (title, body, mut label_names) = match &config.template {
@@ -457,6 +462,8 @@ pub struct Facts {
     pub run_url: String,
     pub checklist: String,
     pub guard: String,
+    /// The base of a commit's web link (the full id is appended); empty when unknown.
+    pub commit_url: String,
 }
 
 impl Facts {
@@ -520,16 +527,23 @@ fn default_body(f: &Facts) -> String {
             format!("[`{tag}`]({url})")
         }
     };
+    let commit = |id: &str| {
+        if f.commit_url.is_empty() {
+            format!("`{}`", short(id))
+        } else {
+            format!("[`{}`]({}{id})", short(id), f.commit_url)
+        }
+    };
     let mut body = format!(
         "Production was rolled back from {} to {}.\n\n\
          | | release | commit |\n| --- | --- | --- |\n\
-         | rolled back from | {} | `{}` |\n| rolled back to | {} | `{}` |\n",
+         | rolled back from | {} | {} |\n| rolled back to | {} | {} |\n",
         link(&f.bad_tag, &f.bad_url),
         link(&f.rollback_tag, &f.rollback_url),
         link(&f.bad_tag, &f.bad_url),
-        short(&f.bad_commit),
+        commit(&f.bad_commit),
         link(&f.rollback_tag, &f.rollback_url),
-        short(&f.rollback_commit),
+        commit(&f.rollback_commit),
     );
     if !f.source.is_empty() {
         body.push_str(&format!(

@@ -13,14 +13,32 @@ async fn opens_updates_and_closes<F: Forge>(forge: &F, repo: &GitRepo) {
     rolled_back(forge, repo).await;
     let mut config = incident(repo, "v1.3.1");
     config.severity = Some(Severity::High);
+    config.links = Some(relkit_changelog::RepoLinks::github(
+        "https://github.com/owner/app",
+    ));
     let planned = plan(forge, &config).await.expect("plan");
+    // Commits and pull requests link to the forge.
+    assert!(
+        planned
+            .body
+            .contains("(https://github.com/owner/app/commit/"),
+        "{}",
+        planned.body
+    );
+    assert!(
+        planned
+            .body
+            .contains("([#42](https://github.com/owner/app/pull/42))"),
+        "{}",
+        planned.body
+    );
     assert_eq!(planned.action, Action::Create, "{planned}");
     assert_eq!(planned.title, "Investigate rollback to v1.3.1");
     assert_eq!(planned.bad.as_deref(), Some("v1.3.0"));
     for part in [
         "Production was rolled back from",
         "`v1.3.0`",
-        "feat: a new cache (#42)",
+        "feat: a new cache ([#42](",
         "is the build of pre-release `v1.2.0-pre.1+",
         "Rolled back by octocat at ",
         " in https://example.test/runs/7",
@@ -263,4 +281,43 @@ async fn unknown_versions_are_refused_by_name() {
             .expect("list")
             .is_empty()
     );
+}
+
+/// An assignee the forge does not know must not lose the incident: it is opened without the
+/// assignees, and the run warns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_assignee_leaves_the_incident_opened_with_a_warning() {
+    for flavor in [Flavor::GitHub, Flavor::Gitea] {
+        let repo = GitRepo::new();
+        let emulator = Emulator::start(flavor, repo.path());
+        emulator.add_token(TOKEN, Permissions::all());
+        let mut config = incident(&repo, "v1.3.1");
+        config.assignees = vec!["octocat".to_owned(), "no-such-user".to_owned()];
+        let made = if flavor == Flavor::GitHub {
+            let forge = github(emulator.url());
+            rolled_back(&forge, &repo).await;
+            let planned = plan(&forge, &config).await.expect("plan");
+            apply(&forge, &planned, &mut |_| {}).await.expect("opened")
+        } else {
+            let forge = gitea(&emulator);
+            rolled_back(&forge, &repo).await;
+            let planned = plan(&forge, &config).await.expect("plan");
+            apply(&forge, &planned, &mut |_| {}).await.expect("opened")
+        };
+        assert_eq!(made.action, "created", "{flavor:?}");
+        assert!(
+            made.warnings
+                .iter()
+                .any(|w| w.contains("refused the assignees octocat, no-such-user")),
+            "{flavor:?}: {:?}",
+            made.warnings
+        );
+        let issues: Vec<_> = emulator
+            .issues()
+            .into_iter()
+            .filter(|i| !i.pull_request)
+            .collect();
+        assert_eq!(issues.len(), 1, "{flavor:?}");
+        assert!(issues[0].assignees.is_empty());
+    }
 }

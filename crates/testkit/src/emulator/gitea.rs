@@ -929,11 +929,18 @@ impl Ctx<'_> {
                     .collect()
             })
             .unwrap_or_default();
+        // Gitea answers 422 for an assignee who does not exist.
+        let assignees = strings(body.get("assignees"));
+        if let Some(unknown) = assignees.iter().find(|a| *a != super::github::KNOWN_USER) {
+            return Err(validation(&format!(
+                "user does not exist [name: {unknown}]"
+            )));
+        }
         let issue = self.state.add_issue(NewIssue {
             title,
             body: str_field(&body, "body"),
             labels,
-            assignees: strings(body.get("assignees")),
+            assignees,
             closed: body.get("closed").and_then(Value::as_bool).unwrap_or(false),
             pull_request: false,
         });

@@ -144,6 +144,9 @@ fn server_error(e: &GitError) -> Reply {
 }
 
 /// 422 "Validation Failed" with one error entry, GitHub's shape for field problems.
+/// The one user the emulator knows, who may be assigned.
+pub(crate) const KNOWN_USER: &str = "octocat";
+
 fn validation(resource: &str, code: &str, field: &str) -> Reply {
     Reply::json(
         422,
@@ -1336,11 +1339,16 @@ impl Ctx<'_> {
             .iter()
             .map(|l| self.state.ensure_label(l))
             .collect();
+        // GitHub refuses an assignee who cannot be assigned; the emulator knows one user.
+        let assignees = strings(body.get("assignees"));
+        if assignees.iter().any(|a| a != KNOWN_USER) {
+            return Err(validation("Issue", "invalid", "assignees"));
+        }
         let issue = self.state.add_issue(NewIssue {
             title,
             body: str_field(&body, "body"),
             labels,
-            assignees: strings(body.get("assignees")),
+            assignees,
             ..NewIssue::default()
         });
         let location = format!("{}/issues/{}", self.api, issue.number);

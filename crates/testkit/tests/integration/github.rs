@@ -467,8 +467,19 @@ async fn issues_labels_comments_and_pull_requests_in_the_issue_list() {
     let (forge, api) = start(repo.path());
     let pr = forge.add_pull_request("feat: a pull request", &["incident"]);
 
+    let unknown = api
+        .post(
+            &format!("{REPOS}/issues"),
+            json!({ "title": "Rollback of v1.2.3", "assignees": ["captain"] }),
+        )
+        .await;
+    assert_eq!(
+        unknown.status, 422,
+        "an assignee who cannot be assigned: {}",
+        unknown.json
+    );
     let issue = api
-        .post(&format!("{REPOS}/issues"), json!({ "title": "Rollback of v1.2.3", "body": "why", "labels": ["incident", "rollback"], "assignees": ["captain"] }))
+        .post(&format!("{REPOS}/issues"), json!({ "title": "Rollback of v1.2.3", "body": "why", "labels": ["incident", "rollback"], "assignees": ["octocat"] }))
         .await;
     assert_eq!(issue.status, 201, "{}", issue.json);
     let number = issue.u64("number");
