@@ -413,6 +413,10 @@ pub struct PromoteArgs {
     #[arg(long, env = "RELKIT_CONFIG", value_name = "FILE")]
     pub config: Option<OsString>,
 
+    /// The release notes from this file instead of the changelog.
+    #[arg(long, env = "RELKIT_NOTES_FILE", value_name = "FILE")]
+    pub notes_file: Option<OsString>,
+
     /// Registries reached over plain HTTP although not on loopback, one per line.
     #[arg(long, env = "RELKIT_INSECURE_REGISTRIES", value_name = "HOSTS")]
     pub insecure_registries: Vec<String>,

@@ -243,6 +243,7 @@ fn inputs(args: PromoteArgs, env: &Env, platform: &Platform) -> Result<Parsed, F
         override_reason,
         strict_bump: args.strict_bump,
         notes_config,
+        notes_file: given(args.notes_file).map(PathBuf::from),
         links: links(env, platform),
         actor: env.get("GITHUB_ACTOR").map(str::to_owned),
         run_url,

@@ -35,6 +35,12 @@ pub enum Error {
         "--images names {repositories}, but {tag} has no release manifest: the digests it was tested with are unknown"
     )]
     NoManifest { tag: String, repositories: String },
+    #[error("could not read --notes-file {}", path.display())]
+    NotesFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("--release-version auto: no commit since {previous} calls for a release")]
     NothingToRelease { previous: String },
     #[error("the repository at {} is a shallow clone: the promotion reads its history", path.display())]

@@ -106,6 +106,8 @@ pub struct Config {
     pub strict_bump: bool,
     /// The git-cliff configuration of the notes.
     pub notes_config: ConfigSource,
+    /// The release notes from this file instead of the changelog (which still decides the bump).
+    pub notes_file: Option<PathBuf>,
     pub links: Option<RepoLinks>,
     /// Who runs it and the workflow run, for the manifest.
     pub actor: Option<String>,
@@ -755,11 +757,18 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
         {
             manifest = existing.clone();
         }
+        let body = match &config.notes_file {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| Error::NotesFile {
+                path: path.clone(),
+                source: e,
+            })?,
+            None => notes.markdown,
+        };
         let draft = Draft {
             tag: tag.clone(),
             commit: source.commit.clone(),
             name: tag.clone(),
-            body: notes.markdown,
+            body,
             prerelease: false,
             make_latest: MakeLatest::True,
             draft: false,

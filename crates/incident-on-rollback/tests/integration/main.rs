@@ -141,6 +141,7 @@ pub async fn promote<F: Forge>(
         override_reason: None,
         strict_bump: false,
         notes_config: ConfigSource::Builtin,
+        notes_file: None,
         links: None,
         actor: Some("octocat".to_owned()),
         run_url: None,

@@ -59,6 +59,7 @@ pub fn promotion(repo: &GitRepo, pre: &str, release: &str) -> Config {
         override_reason: None,
         strict_bump: false,
         notes_config: ConfigSource::Builtin,
+        notes_file: None,
         links: None,
         actor: Some("octocat".to_owned()),
         run_url: Some("https://example.test/runs/1".to_owned()),
