@@ -582,3 +582,35 @@ async fn the_edge_stream_is_promoted_beside_the_cloud_stream() {
     assert_eq!(project.registry.tag_digest("team/api", "latest"), None);
     assert!(forge.tag("edge/v1.4.0").await.expect("read").is_some());
 }
+
+/// Notes from a file: the release says what the file says, and the commits still decide the bump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_from_a_file_are_the_release_notes() {
+    let project = Project::new();
+    let (pre, _) = released_then_tried(&project).await;
+    let notes = project.repo.path().join(".git/NOTES.md");
+    std::fs::write(&notes, "The watcher release.\n").expect("notes");
+    let mut config = promotion(&project.repo, &pre, "1.3.0");
+    config.notes_file = Some(notes);
+    let forge = project.forge();
+    let planned = plan(&forge, &client(), &config).await.expect("plan");
+    assert_eq!(planned.commits_call_for, relkit_version::Bump::Minor);
+    apply(&forge, &client(), &planned, &mut |_| {})
+        .await
+        .expect("apply");
+    let release = forge
+        .release_by_tag("v1.3.0")
+        .await
+        .expect("read")
+        .expect("release");
+    assert_eq!(release.body, "The watcher release.\n");
+    config.notes_file = Some(project.repo.path().join("missing.md"));
+    let err = plan(&forge, &client(), &config)
+        .await
+        .expect_err("no such file");
+    assert!(
+        err.to_string().contains("could not read --notes-file"),
+        "{err}"
+    );
+    assert!(err.is_bad_input());
+}
