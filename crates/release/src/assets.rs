@@ -101,6 +101,20 @@ pub fn find(patterns: &[String], base: &Path, allow_empty: bool) -> Result<Vec<L
                     rule: "a plain file name: no `\\`, control characters or bytes that are not UTF-8",
                 });
             }
+            // GitHub stores other characters as `.` (`my app.tar.gz` becomes `my.app.tar.gz`), so
+            // SHA256SUMS and the manifest would name a file nobody can download.
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.+@".contains(c))
+                || name.starts_with('.')
+                || name.ends_with('.')
+            {
+                return Err(Error::AssetName {
+                    name,
+                    path,
+                    rule: "ASCII letters, digits and `-_.+@` only, not starting or ending with `.`: GitHub renames others (a space becomes `.`), and the sums would name a file nobody can download",
+                });
+            }
             if name == SUMS || name == MANIFEST || is_record(&name) {
                 return Err(Error::ReservedName { name });
             }

@@ -475,6 +475,18 @@ async fn an_asset_or_tag_name_git_or_a_forge_refuses_stops_the_plan() {
         "{err}"
     );
     assert!(err.is_bad_input());
+    // GitHub would store these as `my.app.tar.gz` and `app.tar.gz`: the sums would lie.
+    for renamed in ["my app.tar.gz", ".app.tar.gz", "appé.tar.gz"] {
+        build(&repo, &[(renamed, "x")]);
+        let err = plan(&forge, &config(&repo, exact("1.1.0")))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, Error::Release(relkit_release::Error::AssetName { name, .. }) if name == renamed),
+            "{renamed}: {err}"
+        );
+        assert!(err.to_string().contains("GitHub renames others"), "{err}");
+    }
     build(&repo, &[("app.tar.gz", "app")]);
     let err = plan(&forge, &config(&repo, exact("1.1.0-x.lock")))
         .await

@@ -144,6 +144,22 @@ fn server_error(e: &GitError) -> Reply {
 }
 
 /// 422 "Validation Failed" with one error entry, GitHub's shape for field problems.
+/// An asset's name as GitHub stores it: every character but ASCII letters, digits and `-_.+@`
+/// becomes a `.` (`my app.tar.gz` is `my.app.tar.gz`), and leading and trailing dots go.
+pub(crate) fn github_asset_name(name: &str) -> String {
+    let renamed: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.+@".contains(c) {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    renamed.trim_matches('.').to_owned()
+}
+
 /// The one user the emulator knows, who may be assigned.
 pub(crate) const KNOWN_USER: &str = "octocat";
 
@@ -1191,6 +1207,7 @@ impl Ctx<'_> {
             .filter(|n| !n.is_empty())
             .ok_or_else(|| validation("ReleaseAsset", "missing_field", "name"))?
             .to_owned();
+        let name = github_asset_name(&name);
         let content_type = self
             .req
             .header("content-type")

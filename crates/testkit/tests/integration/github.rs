@@ -180,6 +180,19 @@ async fn assets_upload_download_and_carry_a_sha256_digest() {
         .await;
     assert_eq!(duplicate.status, 422);
     assert_eq!(duplicate.json["errors"][0]["code"], "already_exists");
+    // GitHub stores special characters as dots.
+    let renamed = api
+        .upload(
+            &format!("{upload}?name=my%20app%20v1.tar.gz"),
+            "application/gzip",
+            b"y",
+        )
+        .await;
+    assert_eq!(renamed.status, 201, "{}", renamed.json);
+    assert_eq!(renamed.json["name"], "my.app.v1.tar.gz");
+    let renamed_id = renamed.u64("id");
+    api.delete(&format!("{REPOS}/releases/assets/{renamed_id}"))
+        .await;
 
     let asset_id = asset.u64("id");
     let bytes = api
