@@ -247,6 +247,11 @@ pub struct ForgeArgs {
     /// The most seconds to wait out rate limits and retries in one call [default: 60]
     #[arg(long, env = "RELKIT_RATE_LIMIT_WAIT", value_name = "SECONDS")]
     pub rate_limit_wait: Option<String>,
+
+    /// Forge hosts (`host` or `host:port`) the token may reach over plain HTTP, one per line;
+    /// loopback always may.
+    #[arg(long, env = "RELKIT_INSECURE_API", value_name = "HOSTS")]
+    pub insecure_api: Vec<String>,
 }
 
 /// A switch's value from its variable: `true`/`false` as the actions write them, the usual

@@ -83,6 +83,23 @@ pub fn open(
             )
         })?;
     let url = reqwest_url(&api)?;
+    // The token is never sent in the clear to another machine, unless a flag names the host.
+    let host_port = match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => String::new(),
+    };
+    let allowed: Vec<String> = crate::flags::lines(&args.insecure_api).collect();
+    if url.scheme() == "http"
+        && !relkit_registry::is_loopback(&host_port)
+        && !allowed
+            .iter()
+            .any(|h| h == &host_port || Some(h.as_str()) == url.host_str())
+    {
+        return Err(Failure::bad_input(format!(
+            "--api-url {api:?} is plain HTTP to {host_port}: the token would cross the network unencrypted; use https, or name the host with --insecure-api (RELKIT_INSECURE_API)"
+        )));
+    }
     if kind == "gitea" && url.host_str() == Some("api.github.com") {
         return Err(Failure::bad_input(format!(
             "--api-url {api:?} is GitHub's API, but the forge is gitea: relkit never sends a \

@@ -182,6 +182,19 @@ fn bad_input_exits_2_with_an_error_annotation_before_any_write() {
         ),
         (
             &[
+                "--tag",
+                "v1.1.0",
+                "--forge",
+                "gitea",
+                "--repository",
+                "owner/app",
+                "--api-url",
+                "http://forge.internal:8080/api/v1",
+            ],
+            "is plain HTTP to forge.internal:8080: the token would cross the network unencrypted",
+        ),
+        (
+            &[
                 "--forge",
                 "local",
                 "--tag",

@@ -287,7 +287,11 @@ impl Client {
                 Scheme::Bearer => format!("Bearer {}", token.expose()),
                 Scheme::Token => format!("token {}", token.expose()),
             };
-            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+            // Sensitive: left out of any `Debug` of the request and of HTTP/2 header tables.
+            if let Ok(mut value) = reqwest::header::HeaderValue::from_str(&value) {
+                value.set_sensitive(true);
+                builder = builder.header(reqwest::header::AUTHORIZATION, value);
+            }
         }
         builder
     }

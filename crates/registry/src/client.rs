@@ -715,8 +715,16 @@ impl Client {
                 .transport
                 .send(registry, Peer::Registry, what, || {
                     let request = make();
-                    match &authorization {
-                        Some(value) => request.header(AUTHORIZATION, value.expose()),
+                    // Sensitive: left out of any `Debug` of the request and of HTTP/2 header
+                    // tables.
+                    match authorization
+                        .as_ref()
+                        .and_then(|v| reqwest::header::HeaderValue::from_str(v.expose()).ok())
+                    {
+                        Some(mut value) => {
+                            value.set_sensitive(true);
+                            request.header(AUTHORIZATION, value)
+                        }
                         None => request,
                     }
                 })
