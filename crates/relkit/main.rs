@@ -107,6 +107,8 @@ fn multi_call(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
     if let Some(name) = name
         && Command::MULTI_CALL.contains(&name.as_str())
     {
+        // Usage lines read `relkit pin-images …`, not `pin-images pin-images …`.
+        args[0] = OsString::from("relkit");
         args.insert(1, OsString::from(name));
     }
     args

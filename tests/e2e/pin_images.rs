@@ -818,6 +818,13 @@ fn a_link_named_pin_images_runs_it() {
         .current_dir(dir.path()))
         .expect_code(1);
         assert!(out.stderr.contains("prod.yml:3"), "{name}: {}", out.stderr);
+        let help = run(&mut crate::support::command(&link, &["--help"])).expect_code(0);
+        assert!(
+            help.stdout
+                .contains("Usage: relkit pin-images [OPTIONS] [MODE]"),
+            "{name}: the name once\n{}",
+            help.stdout
+        );
     }
 }
 

@@ -133,8 +133,11 @@ pub fn load(
             } else {
                 root.join(path)
             };
-            if !path.is_file() {
+            if !path.exists() {
                 return Err(Error::ConfigNotFound { path });
+            }
+            if !path.is_file() {
+                return Err(Error::ConfigNotAFile { path });
             }
             Some(path)
         }

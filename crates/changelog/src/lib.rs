@@ -52,6 +52,8 @@ pub enum Error {
     NoTagsInStream { prefix: String, found: Vec<String> },
     #[error("git-cliff configuration {} does not exist", path.display())]
     ConfigNotFound { path: PathBuf },
+    #[error("git-cliff configuration {} is not a regular file (a directory, a device?)", path.display())]
+    ConfigNotAFile { path: PathBuf },
     #[error("invalid git-cliff configuration in {}: {message}", path.display())]
     InvalidConfig { path: PathBuf, message: String },
     #[error("{input} \"{value}\" is not a valid path pattern: {message}")]

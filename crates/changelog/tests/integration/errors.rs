@@ -133,3 +133,16 @@ fn a_version_that_is_not_semver_is_refused_with_the_rule() {
         "{text}"
     );
 }
+
+#[test]
+fn a_configuration_that_is_not_a_regular_file_is_named_as_such() {
+    let repo = scenario::product();
+    let mut req = request(repo.path(), Range::default());
+    req.config = ConfigSource::File("/dev/null".into());
+    let err = generate(&req).expect_err("not a file");
+    assert_eq!(
+        err.to_string(),
+        "git-cliff configuration /dev/null is not a regular file (a directory, a device?)"
+    );
+    assert!(err.is_bad_input());
+}
