@@ -1091,48 +1091,39 @@ pub async fn apply<F: Forge>(
         }
     }
     for image in &plan.images {
-        let source = image.source()?;
-        for target in &image.targets {
-            let force = match target.step {
-                TagStep::Create => false,
-                TagStep::Move => true,
-                TagStep::Keep | TagStep::Hold => continue,
-            };
+        let writes: Vec<&TagPlan> = image
+            .targets
+            .iter()
+            .filter(|t| matches!(t.step, TagStep::Create | TagStep::Move))
+            .collect();
+        if writes.is_empty() {
+            continue;
+        }
+        // One read of the manifest for all its tags, checked against the tested digest.
+        let manifest = registry.manifest(&image.source()?).await?;
+        for target in writes {
             let reference = image.target(&target.tag)?;
-            // A floating tag moves from what the plan saw, or not at all: another promotion
-            // that moved it since may be the newer one.
-            if force {
-                let now = images::now(registry, &reference).await?;
-                if now.as_ref() == Some(&image.digest) {
-                    continue;
-                }
-                if now != target.current {
+            // Only from what the plan saw: another promotion that moved a floating tag since may
+            // be the newer one, and an exact tag made since is another run's.
+            match registry
+                .put_tag(&reference, &manifest, target.current.as_ref())
+                .await
+            {
+                Ok(relkit_registry::Retagged::Unchanged { .. }) => continue,
+                Ok(_) => {}
+                Err(relkit_registry::Error::TagHoldsOther { current, .. }) => {
                     return Err(Error::ImageReadBack {
                         reference: reference.to_string(),
                         what: format!(
-                            "it holds {} since the plan, which saw {}",
-                            now.map_or_else(|| "nothing".to_owned(), |d| d.to_string()),
+                            "it holds {current} since the plan, which saw {}",
                             target
                                 .current
                                 .as_ref()
-                                .map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                                .map_or_else(|| "no such tag".to_owned(), ToString::to_string)
                         ),
                     });
                 }
-            }
-            registry.copy(&source, &reference, force).await?;
-            // Read back: the tag must hold what was tested, whatever else writes to it.
-            match images::now(registry, &reference).await? {
-                Some(digest) if digest == image.digest => {}
-                other => {
-                    return Err(Error::ImageReadBack {
-                        reference: reference.to_string(),
-                        what: match other {
-                            Some(d) => format!("it holds {d}, not {}", image.digest),
-                            None => "it is not there".to_owned(),
-                        },
-                    });
-                }
+                Err(e) => return Err(e.into()),
             }
             log(&match &target.current {
                 Some(previous) => format!(

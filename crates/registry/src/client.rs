@@ -286,6 +286,55 @@ impl Client {
         })
     }
 
+    /// Makes `target`'s tag hold `manifest`, a manifest of the same repository (read once for
+    /// all the tags it gets), if the tag holds `expected` now (`None`: there is no such tag): a
+    /// compare-and-swap, so a tag another writer moved since is left alone. One `HEAD`, one
+    /// `PUT`, whose stated digest is checked; a tag that holds the manifest already is not
+    /// written.
+    pub async fn put_tag(
+        &self,
+        target: &Reference,
+        manifest: &Manifest,
+        expected: Option<&Digest>,
+    ) -> Result<Retagged, Error> {
+        let Some(tag) = target.tag() else {
+            return Err(Error::Protocol {
+                registry: target.registry().to_owned(),
+                what: format!("writing {target}"),
+                message: "the target needs a tag".to_owned(),
+            });
+        };
+        let current = match self.head(&target.with_tag(tag)?).await {
+            Ok(found) => Some(found.digest),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if current.as_ref() == Some(&manifest.digest) {
+            return Ok(Retagged::Unchanged {
+                digest: manifest.digest.clone(),
+            });
+        }
+        if current.as_ref() != expected {
+            return Err(match current {
+                Some(current) => Error::TagHoldsOther {
+                    target: target.to_string(),
+                    current,
+                    wanted: manifest.digest.clone(),
+                },
+                None => Error::NotFound {
+                    registry: target.registry().to_owned(),
+                    reference: target.to_string(),
+                },
+            });
+        }
+        self.put_manifest(target, tag, manifest).await?;
+        let digest = manifest.digest.clone();
+        Ok(match current {
+            Some(previous) => Retagged::Replaced { digest, previous },
+            None => Retagged::Created { digest },
+        })
+    }
+
     /// Brings what `manifest` refers to from `source`'s repository into `target`'s.
     async fn carry(
         &self,

@@ -215,3 +215,42 @@ async fn a_tag_holding_another_digest_is_not_moved_unless_forced() {
         );
     }
 }
+
+/// `put_tag` writes a manifest read once to a tag only from the state the caller saw: a tag
+/// moved since is left as it is, and a tag that holds the manifest is not written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_tag_moves_a_tag_only_from_what_the_caller_saw() {
+    let registry = Registry::start(Auth::Open);
+    let old = registry.push_image("team/app", "1.0.0", Format::Oci);
+    let new = registry.push_image("team/app", "1.1.0", Format::Oci);
+    registry.push_image("team/app", "other", Format::Oci);
+    let client = client(&registry);
+    let source = reference(&registry, &format!("team/app@{}", new.digest));
+    let manifest = client.manifest(&source).await.expect("read once");
+    let latest = reference(&registry, "team/app:latest");
+    let old_digest = digest(&old.digest);
+
+    let made = client
+        .put_tag(&latest, &manifest, None)
+        .await
+        .expect("created");
+    assert!(matches!(made, Retagged::Created { .. }), "{made:?}");
+    let again = client
+        .put_tag(&latest, &manifest, None)
+        .await
+        .expect("no-op");
+    assert!(matches!(again, Retagged::Unchanged { .. }));
+
+    // A caller who saw 1.0.0's manifest under `other`, which holds another image by now.
+    let other = reference(&registry, "team/app:other");
+    let err = client
+        .put_tag(&other, &manifest, Some(&old_digest))
+        .await
+        .expect_err("moved since");
+    assert!(matches!(err, Error::TagHoldsOther { .. }), "{err}");
+    assert_ne!(
+        registry.tag_digest("team/app", "other").as_deref(),
+        Some(new.digest.as_str()),
+        "left as it was"
+    );
+}
