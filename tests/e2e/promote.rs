@@ -60,6 +60,7 @@ fn a_dry_run_changes_nothing_then_the_promotion_moves_every_tag_by_digest() {
     let forge_dir = repo.path().join(".relkit/forge");
     let before = snapshot(&forge_dir);
     let tags_before = repo.git(&["tag", "--list"]);
+    let storage_before = registry.storage_snapshot();
 
     let runner = Runner::github();
     let args = [
@@ -89,6 +90,10 @@ fn a_dry_run_changes_nothing_then_the_promotion_moves_every_tag_by_digest() {
         before,
         "the forge is byte for byte the same"
     );
+    assert!(
+        registry.storage_snapshot() == storage_before,
+        "the registry's storage is byte for byte the same"
+    );
     assert_eq!(repo.git(&["tag", "--list"]), tags_before);
     for tag in ["1.3.0", "1.3", "1", "latest"] {
         assert_eq!(registry.tag_digest("team/api", tag), None, "{tag}");
@@ -113,6 +118,10 @@ fn a_dry_run_changes_nothing_then_the_promotion_moves_every_tag_by_digest() {
     assert_eq!(
         repo.git(&["rev-list", "-n", "1", "v1.3.0"]),
         repo.git(&["rev-list", "-n", "1", &pre])
+    );
+    assert!(
+        registry.storage_snapshot() != storage_before,
+        "the promotion wrote tags: the snapshot sees writes"
     );
     assert_eq!(runner.output("is-rollback"), "false");
     assert_eq!(runner.output("bump"), "minor");

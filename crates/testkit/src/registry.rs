@@ -276,6 +276,28 @@ impl Registry {
         }
     }
 
+    /// Every file of the registry's storage with its bytes, sorted: two snapshots are equal when
+    /// nothing was written, not a tag, a manifest or a blob.
+    pub fn storage_snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut stack = vec![self._dir.path().join("data")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    files.push((path.display().to_string(), bytes));
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
     /// `127.0.0.1:PORT`, the registry's name in image references.
     pub fn host(&self) -> &str {
         &self.host
@@ -646,6 +668,9 @@ pub enum Misbehaviour {
     /// The upstream's answer without `Docker-Content-Digest`, and its body cut short by one byte,
     /// as a broken proxy passes it on.
     Truncated,
+    /// `502 Bad Gateway` to the first this many manifest writes (`PUT`), then each one passed on
+    /// to the upstream; reads pass through too.
+    FailingPuts(u32),
 }
 
 /// A front on 127.0.0.1 for a real registry that misbehaves on manifest requests, as a login page
@@ -663,9 +688,17 @@ impl Front {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the front");
         let port = listener.local_addr().expect("its address").port();
         let upstream = upstream.to_owned();
+        let failures = Arc::new(AtomicU64::new(match how {
+            Misbehaviour::FailingPuts(n) => u64::from(n),
+            _ => 0,
+        }));
         let app = Router::new().fallback(
-            move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap| {
+            move |method: axum::http::Method,
+                  uri: axum::http::Uri,
+                  headers: HeaderMap,
+                  body: axum::body::Bytes| {
                 let upstream = upstream.clone();
+                let failures = failures.clone();
                 async move {
                     let path = uri
                         .path_and_query()
@@ -676,6 +709,49 @@ impl Front {
                             .into_response();
                     }
                     match how {
+                        Misbehaviour::FailingPuts(_) => {
+                            if method == axum::http::Method::PUT
+                                && failures
+                                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                                        n.checked_sub(1)
+                                    })
+                                    .is_ok()
+                            {
+                                return StatusCode::BAD_GATEWAY.into_response();
+                            }
+                            let header = |name: header::HeaderName| {
+                                headers
+                                    .get(&name)
+                                    .and_then(|v| v.to_str().ok())
+                                    .unwrap_or_default()
+                                    .to_owned()
+                            };
+                            let (accept, content_type) =
+                                (header(header::ACCEPT), header(header::CONTENT_TYPE));
+                            let verb = method.as_str().to_owned();
+                            let answer = tokio::task::spawn_blocking(move || {
+                                let mut sent = vec![("Accept", accept.as_str())];
+                                if !content_type.is_empty() {
+                                    sent.push(("Content-Type", content_type.as_str()));
+                                }
+                                http(&upstream, &verb, &path, &sent, &body)
+                            })
+                            .await;
+                            let Ok(Ok(answer)) = answer else {
+                                return StatusCode::BAD_GATEWAY.into_response();
+                            };
+                            let status = StatusCode::from_u16(answer.status)
+                                .unwrap_or(StatusCode::BAD_GATEWAY);
+                            let mut response = (status, answer.body.clone()).into_response();
+                            for name in ["content-type", "docker-content-digest"] {
+                                if let Some(value) = answer.header(name)
+                                    && let Ok(value) = value.parse()
+                                {
+                                    response.headers_mut().insert(name, value);
+                                }
+                            }
+                            response
+                        }
                         Misbehaviour::LoginPage => (
                             StatusCode::OK,
                             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

@@ -75,6 +75,8 @@ pub struct Project {
     pub prefix: String,
     /// The image's repository in the registry: `team/api`, or one of its own on a shared one.
     pub repository: String,
+    /// The host references name the registry by, when it is reached through a front.
+    pub via: Option<String>,
 }
 
 impl Default for Project {
@@ -95,6 +97,7 @@ impl Project {
             registry: std::sync::Arc::new(registry),
             prefix: prefix.to_owned(),
             repository: "team/api".to_owned(),
+            via: None,
         }
     }
 
@@ -106,7 +109,14 @@ impl Project {
             registry: registry.clone(),
             prefix: "v".to_owned(),
             repository: repository.to_owned(),
+            via: None,
         }
+    }
+
+    /// The same project, its images named through `host` (a front of the registry).
+    pub fn through(mut self, host: &str) -> Self {
+        self.via = Some(host.to_owned());
+        self
     }
 
     pub fn forge(&self) -> Local {
@@ -115,7 +125,8 @@ impl Project {
 
     /// The repository of the image, as references name it.
     pub fn image(&self) -> String {
-        format!("{}/{}", self.registry.host(), self.repository)
+        let host = self.via.as_deref().unwrap_or(self.registry.host());
+        format!("{host}/{}", self.repository)
     }
 
     /// Makes a release of HEAD with create-release: `version` a full one, or `pre` for the next

@@ -4,7 +4,7 @@
 use relkit_forge::{Forge, NewIssue};
 use relkit_promote_prerelease::{Direction, GateOutcome, PrereleaseChoice, TagStep, apply, plan};
 use relkit_release::{MANIFEST, ReleaseManifest};
-use relkit_testkit::registry::Format;
+use relkit_testkit::registry::{Format, Front, Misbehaviour};
 
 use crate::{Project, client, promotion, stream};
 
@@ -613,4 +613,51 @@ async fn notes_from_a_file_are_the_release_notes() {
         "{err}"
     );
     assert!(err.is_bad_input());
+}
+
+/// The registry failing at the image tags, after the release tag was made: the run stops (exit
+/// 1), and the re-run converges on one release and every tag at the tested digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_failing_at_the_image_tags_then_a_rerun_converges() {
+    let plain = Project::new();
+    let front = Front::start(plain.registry.host(), Misbehaviour::FailingPuts(2));
+    let project = plain.through(front.host());
+    let (pre, digest) = released_then_tried(&project).await;
+    let forge = project.forge();
+    let config = promotion(&project.repo, &pre, "1.3.0");
+    let first = plan(&forge, &client(), &config).await.expect("plan");
+    let err = apply(&forge, &client(), &first, &mut |_| {})
+        .await
+        .expect_err("the registry fails twice, the client tries twice");
+    assert!(!err.is_bad_input(), "a failure after a write: {err}");
+    assert!(
+        forge.tag("v1.3.0").await.expect("read").is_some(),
+        "the tag was made"
+    );
+
+    let again = plan(&forge, &client(), &config).await.expect("plan again");
+    assert_eq!(again.failures, Vec::<String>::new(), "{again}");
+    apply(&forge, &client(), &again, &mut |_| {})
+        .await
+        .expect("the re-run");
+    for tag in ["1.3.0", "1.3", "1", "latest"] {
+        assert_eq!(
+            project.registry.tag_digest("team/api", tag).as_deref(),
+            Some(digest.as_str()),
+            "{tag}"
+        );
+    }
+    assert!(
+        forge
+            .release_by_tag("v1.3.0")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    assert!(
+        plan(&forge, &client(), &config)
+            .await
+            .expect("plan")
+            .is_noop()
+    );
 }
