@@ -455,3 +455,44 @@ fn finish(
     reporter.append_summary(&summary)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_images_file_is_a_list_of_names_or_of_objects_naming_an_image() {
+        let got = images_json(
+            "release-images.json",
+            r#"[{"image": "ghcr.io/acme/api", "build": "api/"}, {"name": "ghcr.io/acme/web"}, "ghcr.io/acme/cli"]"#,
+        )
+        .map_err(|f| f.message)
+        .expect("a list");
+        assert_eq!(
+            got,
+            ["ghcr.io/acme/api", "ghcr.io/acme/web", "ghcr.io/acme/cli"]
+        );
+        let wrapped = images_json("f.json", r#"{"images": [{"repository": "x/y"}]}"#)
+            .map_err(|f| f.message)
+            .expect("an object with a list");
+        assert_eq!(wrapped, ["x/y"]);
+    }
+
+    #[test]
+    fn a_malformed_images_file_is_named_with_its_json_path() {
+        let err = images_json("release-images.json", r#"[{"image": "a/b"}, {"tag": "1"}]"#)
+            .expect_err("no image in [1]");
+        assert!(
+            err.message
+                .contains("release-images.json: [1] names no image"),
+            "{}",
+            err.message
+        );
+        let err = images_json("f.json", "{not json").expect_err("not JSON");
+        assert!(
+            err.message.contains("--images f.json: not JSON"),
+            "{}",
+            err.message
+        );
+    }
+}
