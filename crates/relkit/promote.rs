@@ -114,8 +114,14 @@ async fn promote<F: Forge>(
     if let Some(incident) = &inputs.incident {
         // The playbook's "incident issue auto-created": a rollback opens its incident, a forward
         // promotion closes the stream's. The promotion is done whatever happens here.
+        // What the promotion knows already: the release rolled back from and the pre-release.
         let config = relkit_incident_on_rollback::Config {
             release: plan.tag.clone(),
+            bad_version: match &plan.direction {
+                Direction::Rollback { from } => Some(from.clone()),
+                Direction::Forward => None,
+            },
+            source: Some(plan.source.tag.clone()),
             ..incident.clone()
         };
         crate::incident::incident(forge, &config, false, INCIDENT, reporter)
@@ -139,12 +145,7 @@ async fn promote<F: Forge>(
         }
     }
     if !outcome.audit.is_empty() {
-        let lines: String = outcome
-            .audit
-            .iter()
-            .filter_map(|e| serde_json::to_string(e).ok())
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let lines = outcome.audit_jsonl();
         reporter.append_summary(&format!("\n#### Audit log\n\n```json\n{lines}```\n"))?;
     }
     Ok(())

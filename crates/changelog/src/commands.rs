@@ -114,9 +114,13 @@ impl Watch {
         let root = quote(root);
         // The newline before `)` ends a trailing comment or heredoc of the user's command.
         let wrapped = format!(
-            "cd {root} || exit 1\n\
+            "if cd {root}; then\n\
              (\n{command}\n) 2>{err}\n\
              status=$?\n\
+             else\n\
+             echo 'cannot enter the top directory of the repository' >{err}\n\
+             status=1\n\
+             fi\n\
              cat >/dev/null\n\
              if [ \"$status\" -ne 0 ]; then\n\
              [ -e {first} ] || mv {err} {first}\n\

@@ -24,13 +24,7 @@ struct FrontMatter {
     title: Option<String>,
     #[serde(default)]
     labels: Option<Labels>,
-    // Issue templates carry these too; the incident does not use them.
-    #[serde(default, rename = "name")]
-    _name: Option<yaml_serde::Value>,
-    #[serde(default, rename = "about")]
-    _about: Option<yaml_serde::Value>,
-    #[serde(default, rename = "assignees")]
-    _assignees: Option<yaml_serde::Value>,
+    // Issue templates carry `name`, `about` and `assignees` too; the incident does not use them.
 }
 
 #[derive(Debug, Deserialize)]

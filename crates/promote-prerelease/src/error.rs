@@ -64,8 +64,6 @@ pub enum Error {
     #[error(transparent)]
     Oci(#[from] relkit_version::OciTagError),
     #[error(transparent)]
-    Bump(#[from] relkit_version::BumpError),
-    #[error(transparent)]
     Changelog(#[from] relkit_changelog::Error),
     #[error(transparent)]
     Release(#[from] relkit_release::Error),

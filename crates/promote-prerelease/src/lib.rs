@@ -187,6 +187,21 @@ pub struct Outcome {
     pub audit: Vec<AuditEntry>,
 }
 
+impl Outcome {
+    /// The audit log as JSON lines, `audit.jsonl` as it is attached.
+    pub fn audit_jsonl(&self) -> String {
+        jsonl(&self.audit)
+    }
+}
+
+fn jsonl(entries: &[AuditEntry]) -> String {
+    entries
+        .iter()
+        .filter_map(|e| serde_json::to_string(e).ok())
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 /// One mutation, as the audit log (`audit.jsonl`, a JSON object a line) records it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
@@ -222,11 +237,7 @@ impl Audit<'_> {
     }
 
     fn text(&self) -> String {
-        self.entries
-            .iter()
-            .filter_map(|e| serde_json::to_string(e).ok())
-            .map(|line| format!("{line}\n"))
-            .collect()
+        jsonl(&self.entries)
     }
 }
 
@@ -615,14 +626,19 @@ pub async fn plan<F: Forge>(forge: &F, registry: &Client, config: &Config) -> Re
         }
         let name = format!("keep {} stable", config.keep_stable);
         if missing.is_empty() {
-            let shown: Vec<&str> = stable.iter().map(|t| t.tag.as_str()).collect();
+            let checked: Vec<&str> = stable
+                .iter()
+                .map(|t| t.tag.as_str())
+                .filter(|t| !unrecorded.iter().any(|u| u == t))
+                .collect();
             gates.push(Gate {
                 name,
                 outcome: GateOutcome::Passed,
-                detail: if shown.is_empty() {
-                    "no release before this one".to_owned()
-                } else {
-                    format!("{} still have their images", shown.join(", "))
+                detail: match (checked.as_slice(), stable.is_empty()) {
+                    (_, true) => "no release before this one".to_owned(),
+                    ([], false) => "no release before this one records its images".to_owned(),
+                    ([one], false) => format!("{one} still has its images"),
+                    (more, false) => format!("{} still have their images", more.join(", ")),
                 },
             });
         } else {

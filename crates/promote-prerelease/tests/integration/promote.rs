@@ -76,6 +76,7 @@ async fn a_tested_prerelease_becomes_the_release_with_the_same_commit_and_digest
             ("keep 2 stable", GateOutcome::Passed)
         ]
     );
+    assert_eq!(planned.gates[3].detail, "v1.2.0 still has its images");
     // Planning wrote nothing: no tag, no release, no image tag.
     assert_eq!(forge.tag("v1.3.0").await.expect("read"), None);
     assert_eq!(project.registry.tag_digest("team/api", "1.3.0"), None);
