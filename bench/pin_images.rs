@@ -21,19 +21,15 @@
 #[path = "support.rs"]
 mod support;
 
-use support::{Skopeo, apt_install, bytes, find_skopeo, show, verdict};
+use support::{Proxy, Skopeo, Wire, apt_install, bytes, find_skopeo, show, verdict};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use relkit_registry::{Client, Credential, Credentials, Options, Reference, Stats};
 use relkit_testkit::registry::{self, Auth, Format, Registry};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 const USER: &str = "bench-bot";
 const PASSWORD: &str = "bench-pa55word";
@@ -614,111 +610,6 @@ fn access_lines(log: &str) -> Logged {
         }
     }
     logged
-}
-
-// --- The byte-counting proxy ---------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy)]
-struct Wire {
-    /// Client to registry.
-    sent: u64,
-    /// Registry to client.
-    received: u64,
-}
-
-impl Wire {
-    fn total(self) -> u64 {
-        self.sent + self.received
-    }
-}
-
-#[derive(Debug, Default)]
-struct Counters {
-    sent: AtomicU64,
-    received: AtomicU64,
-    open: AtomicU64,
-}
-
-/// A TCP proxy on 127.0.0.1 in front of the registry that counts the bytes each way.
-#[derive(Debug)]
-struct Proxy {
-    addr: String,
-    counters: Arc<Counters>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Proxy {
-    fn start(upstream: &str) -> Result<Self, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| format!("start the proxy's runtime: {e}"))?;
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .map_err(|e| format!("bind the proxy: {e}"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| format!("the proxy's address: {e}"))?
-            .to_string();
-        let counters = Arc::new(Counters::default());
-        let upstream = upstream.to_owned();
-        let shared = counters.clone();
-        runtime.spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
-                    continue;
-                };
-                shared.open.fetch_add(1, Ordering::SeqCst);
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let (client_read, client_write) = client.into_split();
-                    let (server_read, server_write) = server.into_split();
-                    tokio::join!(
-                        forward(client_read, server_write, &shared.sent),
-                        forward(server_read, client_write, &shared.received),
-                    );
-                    shared.open.fetch_sub(1, Ordering::SeqCst);
-                });
-            }
-        });
-        Ok(Self {
-            addr,
-            counters,
-            _runtime: runtime,
-        })
-    }
-
-    /// The bytes counted since the last call, once every connection has closed.
-    fn take(&self) -> Result<Wire, String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.counters.open.load(Ordering::SeqCst) > 0 {
-            if Instant::now() > deadline {
-                return Err("a connection through the proxy stayed open for 10 s".to_owned());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(Wire {
-            sent: self.counters.sent.swap(0, Ordering::SeqCst),
-            received: self.counters.received.swap(0, Ordering::SeqCst),
-        })
-    }
-}
-
-async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, counted: &AtomicU64) {
-    let mut buffer = vec![0u8; 64 << 10];
-    loop {
-        match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buffer[..n]).await.is_err() {
-                    break;
-                }
-                counted.fetch_add(n as u64, Ordering::SeqCst);
-            }
-        }
-    }
-    let _ = to.shutdown().await;
 }
 
 // --- skopeo -------------------------------------------------------------------------------------

@@ -1,13 +1,19 @@
 //! What the benchmarks share: skopeo, sandboxed (an accept-anything policy and empty
 //! configuration in a temporary directory, so it never reads `/etc/containers` or `$HOME`), found
-//! or installed, and the printing of figures. Each benchmark includes it with `#[path]`.
+//! or installed, a byte-counting TCP proxy to put in front of a registry, and the printing of
+//! figures. Each benchmark includes it with `#[path]`.
 
 // A benchmark uses what it needs of it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 /// Debian's skopeo with a configuration of its own: an accept-anything policy, an empty auth
 /// file and registries configuration, and a scratch `$HOME`, all in a temporary directory.
@@ -182,4 +188,117 @@ pub(crate) fn bytes(n: u64) -> String {
 
 pub(crate) fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "FAIL" }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Wire {
+    /// Client to registry.
+    pub(crate) sent: u64,
+    /// Registry to client.
+    pub(crate) received: u64,
+}
+
+impl Wire {
+    pub(crate) fn total(self) -> u64 {
+        self.sent + self.received
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicU64,
+    received: AtomicU64,
+    open: AtomicU64,
+}
+
+/// A TCP proxy on 127.0.0.1 in front of the registry that counts the bytes each way.
+#[derive(Debug)]
+pub(crate) struct Proxy {
+    pub(crate) addr: String,
+    counters: Arc<Counters>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Proxy {
+    pub(crate) fn start(upstream: &str) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("start the proxy's runtime: {e}"))?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .map_err(|e| format!("bind the proxy: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("the proxy's address: {e}"))?
+            .to_string();
+        let counters = Arc::new(Counters::default());
+        let upstream = upstream.to_owned();
+        let shared = counters.clone();
+        runtime.spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                shared.open.fetch_add(1, Ordering::SeqCst);
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    tokio::join!(
+                        forward(client_read, server_write, &shared.sent),
+                        forward(server_read, client_write, &shared.received),
+                    );
+                    shared.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Ok(Self {
+            addr,
+            counters,
+            _runtime: runtime,
+        })
+    }
+
+    /// The bytes counted since the last [`Proxy::take`], connections open or not.
+    pub(crate) fn counted(&self) -> Wire {
+        Wire {
+            sent: self.counters.sent.load(Ordering::SeqCst),
+            received: self.counters.received.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The bytes counted since the last call, once every connection has closed.
+    pub(crate) fn take(&self) -> Result<Wire, String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.counters.open.load(Ordering::SeqCst) > 0 {
+            if Instant::now() > deadline {
+                return Err("a connection through the proxy stayed open for 10 s".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(Wire {
+            sent: self.counters.sent.swap(0, Ordering::SeqCst),
+            received: self.counters.received.swap(0, Ordering::SeqCst),
+        })
+    }
+}
+
+async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, counted: &AtomicU64) {
+    let mut buffer = vec![0u8; 64 << 10];
+    loop {
+        match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                // Counted before it is passed on, so a count read after an answer arrived
+                // includes that answer.
+                counted.fetch_add(n as u64, Ordering::SeqCst);
+                if to.write_all(&buffer[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown().await;
 }
