@@ -1210,32 +1210,24 @@ pub async fn apply<F: Forge>(
         });
     };
     if reuse.upload {
-        let upload = relkit_forge::AssetUpload {
-            name: reuse.record.name.clone(),
-            path: reuse.record.path.clone(),
-            content_type: "application/json".to_owned(),
-        };
-        match forge.upload_asset(&reuse.release, &upload).await {
-            // Attached by a run that stopped before it could say so: the name is the record.
-            Ok(_) | Err(relkit_forge::Error::AlreadyExists { .. }) => {
-                log(&format!(
-                    "recorded the rollback on {} as {}",
-                    reuse.release.tag, reuse.record.name
-                ));
-                audit.record(
-                    "asset",
-                    &reuse.record.name,
-                    None,
-                    reuse.record.sha256.to_string(),
-                );
-            }
-            Err(e) => {
-                return Err(relkit_release::Error::Stopped {
-                    error: Box::new(e.into()),
-                }
-                .into());
-            }
-        }
+        // Attached by a run that stopped before it could say so: the name is the record.
+        attach_json(
+            forge,
+            &reuse.release,
+            &reuse.record.name,
+            &reuse.record.path,
+        )
+        .await?;
+        log(&format!(
+            "recorded the rollback on {} as {}",
+            reuse.release.tag, reuse.record.name
+        ));
+        audit.record(
+            "asset",
+            &reuse.record.name,
+            None,
+            reuse.record.sha256.to_string(),
+        );
     }
     let release = relkit_release::find_release(forge, &reuse.release.tag)
         .await?
@@ -1268,17 +1260,28 @@ async fn attach_audit<F: Forge>(
         path: path.clone(),
         source: e,
     })?;
+    // A lost answer: the log this run made is there.
+    attach_json(forge, release, &name, &path).await?;
+    log(&format!("attached the audit log as {name}"));
+    Ok(())
+}
+
+/// Attaches one of relkit's JSON records to `release`; one already there under its name is this
+/// run's or a run's before it that stopped before it could say so. A failure here comes after
+/// writes began.
+async fn attach_json<F: Forge>(
+    forge: &F,
+    release: &Release,
+    name: &str,
+    path: &std::path::Path,
+) -> Result<(), Error> {
     let upload = relkit_forge::AssetUpload {
-        name: name.clone(),
-        path,
+        name: name.to_owned(),
+        path: path.to_path_buf(),
         content_type: "application/json".to_owned(),
     };
     match forge.upload_asset(release, &upload).await {
-        // A lost answer: the log this run made is there.
-        Ok(_) | Err(relkit_forge::Error::AlreadyExists { .. }) => {
-            log(&format!("attached the audit log as {name}"));
-            Ok(())
-        }
+        Ok(_) | Err(relkit_forge::Error::AlreadyExists { .. }) => Ok(()),
         Err(e) => Err(relkit_release::Error::Stopped {
             error: Box::new(e.into()),
         }
