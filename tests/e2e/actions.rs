@@ -419,6 +419,24 @@ fn every_action_installs_relkit_with_dist_install() {
             out.stderr
         );
 
+        // A runner that sets no action path: relkit on PATH, or an error saying so.
+        let bare = tempfile::tempdir().expect("a temporary directory");
+        let out = run(Runner::github()
+            .bash(script)
+            .env("ACTION_PATH", "")
+            .env("PATH", crate::install::tools(bare.path(), &[])))
+        .expect_code(1);
+        assert!(
+            out.stdout
+                .contains("::error title=relkit is not installed::")
+                && out.stdout.contains("sets no action path"),
+            "{path:?}: {}",
+            out.stdout
+        );
+        let runner = Runner::github();
+        run(runner.bash(script).env("ACTION_PATH", "")).expect_code(0);
+        assert_eq!(runner.output("bin"), binary().display().to_string());
+
         let runner = Runner::github();
         let out = run(runner.bash(script).env("ACTION_PATH", &action_path)).expect_code(0);
         assert_eq!(

@@ -212,6 +212,7 @@ pub fn git_command(dir: &Path) -> Command {
 
 mod background;
 pub mod emulator;
+pub mod files;
 pub mod prism;
 pub mod registry;
 pub mod runner;
