@@ -4,19 +4,26 @@
 //!
 //! `uses: relkit/relkit/actions/X@main` is served from a copy of this checkout's `actions/`,
 //! `dist/` and `action.yml` (`--local-repository`); a copy, because act copies what it serves
-//! and this checkout's `target/` is gigabytes. The actions find the built relkit on `PATH`, as
-//! on a self-hosted runner that installs it (the first of `dist/install.sh`'s ways).
+//! and this checkout's `target/` is gigabytes. relkit is not on `PATH`: each action installs it
+//! as on a hosted runner, through `dist/install.sh` — the release binary (this build, served as
+//! a release asset from a file server on loopback, `RELKIT_DOWNLOAD_URL`), verified against the
+//! sum the copy's `dist/SHA256SUMS` records, kept in the job's tool cache (`RUNNER_TOOL_CACHE`)
+//! and taken from there by every later step and run.
 //!
 //! Where act differs from GitHub's runner, the test says so: it has no Docker daemon here, so
 //! the `docker login` step of the promote workflow is left out (the registry is open); and it
-//! takes `github.repository` from the remote, so the repository gets an `origin`.
+//! takes `github.repository` from the remote, so the repository gets an `origin`. In host mode
+//! act sets `RUNNER_TOOL_CACHE` to its own `~/.cache/act/tool_cache` and ignores one given with
+//! `--env`, so the tool cache is act's, under its home.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use relkit_testkit::GitRepo;
 use relkit_testkit::emulator::{Emulator, Flavor, Permissions};
+use relkit_testkit::files::FileServer;
 use relkit_testkit::registry::{Auth, Format, Registry};
+use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 use crate::support::{Run, binary, relkit, run};
@@ -31,12 +38,29 @@ fn act_binary() -> Option<PathBuf> {
         .filter(|p| p.exists())
 }
 
-/// One act invocation's world: its home (act keeps its copies of the work tree there) and the
-/// source it serves relkit's actions from.
+/// The release asset this build of relkit is served as, and its SHA-256, read once.
+fn release_binary() -> &'static (String, Vec<u8>, String) {
+    static BINARY: std::sync::OnceLock<(String, Vec<u8>, String)> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        let asset = format!(
+            "relkit-{}-{}-{}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+        let bytes = std::fs::read(binary()).expect("read the relkit binary");
+        let sum = hex::encode(Sha256::digest(&bytes));
+        (asset, bytes, sum)
+    })
+}
+
+/// One runner's world: act's home (act keeps its copies of the work tree and its tool cache
+/// there), the source it serves relkit's actions from, and the release download server.
 struct Act {
     bin: PathBuf,
     home: TempDir,
     source: TempDir,
+    downloads: FileServer,
 }
 
 impl Act {
@@ -54,7 +78,41 @@ impl Act {
                 .expect("cp");
             assert!(status.success(), "copy {part}");
         }
-        Self { bin, home, source }
+        // The copy is the release of this build: its version, and the sum of its binary.
+        let (asset, bytes, sum) = release_binary();
+        let dist = source.path().join("dist");
+        std::fs::write(dist.join("SHA256SUMS"), format!("{sum}  {asset}\n")).expect("write sums");
+        std::fs::write(
+            dist.join("release"),
+            format!("version={}\nsource=\n", env!("CARGO_PKG_VERSION")),
+        )
+        .expect("write dist/release");
+        let downloads = FileServer::start();
+        downloads.put(
+            &format!("v{}/{asset}", env!("CARGO_PKG_VERSION")),
+            bytes.clone(),
+        );
+        Self {
+            bin,
+            home,
+            source,
+            downloads,
+        }
+    }
+
+    /// The binary the actions installed into the tool cache, if they did.
+    fn cached_binary(&self) -> PathBuf {
+        self.home.path().join(format!(
+            ".cache/act/tool_cache/relkit/{}/{}-{}/relkit",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ))
+    }
+
+    /// How many times the runner downloaded relkit.
+    fn downloads(&self) -> u64 {
+        self.downloads.requests()
     }
 
     /// Runs `workflow` (a file of `examples/workflows/`) on `event` with `payload` in `repo`.
@@ -76,13 +134,9 @@ impl Act {
         std::fs::write(dir.join(name), text).expect("write the workflow");
         let event_file = self.home.path().join("event.json");
         std::fs::write(&event_file, payload.to_string()).expect("write the event");
-        let mut path = vec![binary().parent().expect("a directory").to_path_buf()];
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
         let mut cmd = Command::new(&self.bin);
         cmd.env_clear()
-            .env("PATH", std::env::join_paths(path).expect("a PATH"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -98,7 +152,12 @@ impl Act {
             ))
             .arg("-W")
             .arg(dir.join(name))
-            .args(["-s", &format!("GITHUB_TOKEN={TOKEN}")]);
+            .args(["-s", &format!("GITHUB_TOKEN={TOKEN}")])
+            .arg("--env")
+            .arg(format!(
+                "RELKIT_DOWNLOAD_URL={}/v{{version}}",
+                self.downloads.url()
+            ));
         for (name, value) in env {
             cmd.arg("--env").arg(format!("{name}={value}"));
         }
@@ -199,7 +258,8 @@ fn a_push_to_main_mints_the_prerelease_on_the_forge() {
                 ("GITHUB_SERVER_URL", emulator.url().to_owned()),
             ],
         };
-        let out = Act::new().run(
+        let act = Act::new();
+        let out = act.run(
             repo.path(),
             workflow,
             "push",
@@ -208,6 +268,10 @@ fn a_push_to_main_mints_the_prerelease_on_the_forge() {
         );
         let log = format!("{}{}", out.stdout, out.stderr);
         assert_eq!(out.code, Some(0), "{workflow}\n{log}");
+        // relkit came as a runner gets it: downloaded once, verified, kept in the tool cache.
+        assert_eq!(act.downloads(), 1, "{workflow}\n{log}");
+        assert!(act.cached_binary().exists(), "{workflow}\n{log}");
+        assert!(log.contains("kept in the tool cache"), "{workflow}\n{log}");
         let releases = emulator.releases();
         let pre = releases
             .iter()
@@ -266,7 +330,8 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
     forge(&["--prerelease", "auto", "--images", &pins]);
     emulator.add_status(&repo.head(), "success", "ci/test");
 
-    let out = Act::new().run(
+    let act = Act::new();
+    let out = act.run(
         repo.path(),
         "examples/workflows/github/promote.yml",
         "workflow_dispatch",
@@ -306,7 +371,7 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
     forge(&["--prerelease", "auto", "--images", &pins]);
     emulator.add_status(&repo.head(), "success", "ci/test");
     let dispatch = |pre: String, version: &str, rollback: &str| {
-        Act::new().run(
+        act.run(
             repo.path(),
             "examples/workflows/github/promote.yml",
             "workflow_dispatch",
@@ -339,4 +404,99 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
         .collect();
     assert_eq!(incidents.len(), 1, "{log}");
     assert!(incidents[0].labels.contains(&"incident".to_owned()));
+    // Three runs on one runner: one download, then the tool cache, verified each time.
+    assert_eq!(act.downloads(), 1, "{log}");
+    assert!(log.contains("from the tool cache, SHA-256"), "{log}");
+}
+
+#[test]
+#[ignore = "needs act: run scripts/test"]
+fn a_pushed_tag_becomes_its_release_with_the_pins_and_the_sums() {
+    let registry = Registry::start(Auth::Open);
+    let postgres = registry.push_image("library/postgres", "16", Format::Oci);
+    for (workflow, flavor) in [
+        ("examples/workflows/github/release.yml", Flavor::GitHub),
+        ("examples/workflows/gitea/release.yml", Flavor::Gitea),
+    ] {
+        let repo = GitRepo::new();
+        with_origin(&repo);
+        repo.commit("feat: first");
+        repo.commit_file(
+            "deploy/prod.yml",
+            &format!(
+                "services:\n  db:\n    image: {}/library/postgres:16\n",
+                registry.host()
+            ),
+            "feat: deploy with postgres",
+        );
+        repo.git(&["tag", "v1.2.0"]);
+        let head = repo.head();
+        let emulator = Emulator::start(flavor, repo.path());
+        emulator.add_token(TOKEN, Permissions::all());
+        let env: Vec<(&str, String)> = match flavor {
+            Flavor::GitHub => vec![("GITHUB_API_URL", emulator.url().to_owned())],
+            _ => vec![
+                ("GITEA_ACTIONS", "true".to_owned()),
+                ("GITHUB_SERVER_URL", emulator.url().to_owned()),
+            ],
+        };
+        let act = Act::new();
+        let out = act.run(
+            repo.path(),
+            workflow,
+            "push",
+            &serde_json::json!({ "ref": "refs/tags/v1.2.0", "after": head }),
+            &env,
+        );
+        let log = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, Some(0), "{workflow}\n{log}");
+        // Two actions, one download: the second step takes the tool cache.
+        assert_eq!(act.downloads(), 1, "{workflow}\n{log}");
+        assert!(
+            log.contains("from the tool cache, SHA-256"),
+            "{workflow}\n{log}"
+        );
+        let release = emulator
+            .releases()
+            .into_iter()
+            .find(|r| r.tag_name == "v1.2.0")
+            .unwrap_or_else(|| panic!("{workflow}: the release\n{log}"));
+        assert!(!release.prerelease && !release.draft, "{workflow}");
+        let assets = emulator.assets(release.id);
+        let asset = |name: &str| {
+            assets
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| String::from_utf8_lossy(&a.bytes).into_owned())
+                .unwrap_or_else(|| panic!("{workflow}: asset {name} in {assets:?}"))
+        };
+        let pins = asset("pins.env");
+        assert!(
+            pins.contains(&format!(
+                "{}/library/postgres:16@{}",
+                registry.host(),
+                postgres.digest
+            )),
+            "{workflow}: the pin by digest\n{pins}"
+        );
+        let archive = assets
+            .iter()
+            .find(|a| a.name == "source-v1.2.0.tar.gz")
+            .unwrap_or_else(|| panic!("{workflow}: the build output"));
+        let sums = asset("SHA256SUMS");
+        assert!(
+            sums.contains(&format!(
+                "{}  source-v1.2.0.tar.gz",
+                hex::encode(Sha256::digest(&archive.bytes))
+            )),
+            "{workflow}: the archive's sum\n{sums}"
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&asset("release-manifest.json")).expect("the manifest is JSON");
+        assert_eq!(manifest["commit"], head.as_str(), "{workflow}: {manifest}");
+        assert!(
+            manifest.to_string().contains(&postgres.digest),
+            "{workflow}: the image digest in the manifest\n{manifest}"
+        );
+    }
 }
