@@ -184,6 +184,18 @@ fn without_docker_login(text: &str) -> String {
     out.join("\n") + "\n"
 }
 
+/// What the runner of the emulator's forge sets: GitHub's API URL, or Gitea's marker and its
+/// server URL (the API is under it), as act_runner sets them.
+fn runner_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
+    match emulator.flavor() {
+        Flavor::GitHub => vec![("GITHUB_API_URL", emulator.url().to_owned())],
+        _ => vec![
+            ("GITEA_ACTIONS", "true".to_owned()),
+            ("GITHUB_SERVER_URL", emulator.url().to_owned()),
+        ],
+    }
+}
+
 /// A repository act reads as `owner/app`.
 fn with_origin(repo: &GitRepo) {
     repo.git(&[
@@ -251,13 +263,7 @@ fn a_push_to_main_mints_the_prerelease_on_the_forge() {
         let emulator = Emulator::start(flavor, repo.path());
         emulator.add_token(TOKEN, Permissions::all());
         let head = repo.head();
-        let env: Vec<(&str, String)> = match flavor {
-            Flavor::GitHub => vec![("GITHUB_API_URL", emulator.url().to_owned())],
-            _ => vec![
-                ("GITEA_ACTIONS", "true".to_owned()),
-                ("GITHUB_SERVER_URL", emulator.url().to_owned()),
-            ],
-        };
+        let env = runner_env(&emulator);
         let act = Act::new();
         let out = act.run(
             repo.path(),
@@ -340,7 +346,7 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
             "release_version": "v1.3.0",
             "is_rollback": "false",
         }}),
-        &[("GITHUB_API_URL", emulator.url().to_owned())],
+        &runner_env(&emulator),
     );
     let log = format!("{}{}", out.stdout, out.stderr);
     assert_eq!(out.code, Some(0), "{log}");
@@ -380,7 +386,7 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
                 "release_version": version,
                 "is_rollback": rollback,
             }}),
-            &[("GITHUB_API_URL", emulator.url().to_owned())],
+            &runner_env(&emulator),
         )
     };
     let out = dispatch(format!("v1.3.0-pre.1+{bad7}"), "v1.4.0", "false");
@@ -433,13 +439,7 @@ fn a_pushed_tag_becomes_its_release_with_the_pins_and_the_sums() {
         let head = repo.head();
         let emulator = Emulator::start(flavor, repo.path());
         emulator.add_token(TOKEN, Permissions::all());
-        let env: Vec<(&str, String)> = match flavor {
-            Flavor::GitHub => vec![("GITHUB_API_URL", emulator.url().to_owned())],
-            _ => vec![
-                ("GITEA_ACTIONS", "true".to_owned()),
-                ("GITHUB_SERVER_URL", emulator.url().to_owned()),
-            ],
-        };
+        let env = runner_env(&emulator);
         let act = Act::new();
         let out = act.run(
             repo.path(),
