@@ -278,6 +278,8 @@ fn promote(registry: &Registry, proxy: &Proxy, project: &Project) -> Result<Prom
     let config = Config {
         repo: project.repo.path().to_path_buf(),
         stream: stream()?,
+        include_paths: Vec::new(),
+        exclude_paths: Vec::new(),
         prerelease: PrereleaseChoice::Tag(project.prerelease.clone()),
         release: ReleaseChoice::Version(Version::new(1, 3, 0)),
         is_rollback: false,

@@ -77,6 +77,13 @@ pub struct StreamArgs {
     #[arg(long, env = "RELKIT_FIRST_RELEASE", value_parser = switch)]
     pub first_release: bool,
 
+    #[command(flatten)]
+    pub paths: PathArgs,
+}
+
+/// Which commits belong to a stream, by the files they change.
+#[derive(Debug, Args)]
+pub struct PathArgs {
     /// Only commits that change files matching this glob count for the stream (repeat, or
     /// separate with commas): a monorepo's component.
     #[arg(
@@ -358,6 +365,9 @@ pub struct PromoteArgs {
         value_name = "PREFIX"
     )]
     pub tag_prefix: String,
+
+    #[command(flatten)]
+    pub paths: PathArgs,
 
     /// The pre-release to promote (`v1.2.0-pre.145+abc1234`, `edge/v1.4.0-rc.1`), or `latest`
     /// for the stream's newest.

@@ -231,6 +231,8 @@ fn inputs(args: PromoteArgs, env: &Env, platform: &Platform) -> Result<Parsed, F
     let config = Config {
         repo: given(args.repo).map_or_else(|| PathBuf::from("."), PathBuf::from),
         stream,
+        include_paths: crate::changelog::globs(&args.paths.include_path),
+        exclude_paths: crate::changelog::globs(&args.paths.exclude_path),
         prerelease,
         release,
         is_rollback,

@@ -11,7 +11,8 @@
 //! and taken from there by every later step and run.
 //!
 //! Where act differs from GitHub's runner, the test says so: it has no Docker daemon here, so
-//! the `docker login` step of the promote workflow is left out (the registry is open); and it
+//! the workflows' `docker login` steps are left out (the registry is open), and so is the edge
+//! candidate's image build, whose images the test pushes to the registry itself; and it
 //! takes `github.repository` from the remote, so the repository gets an `origin`. In host mode
 //! act sets `RUNNER_TOOL_CACHE` to its own `~/.cache/act/tool_cache` and ignores one given with
 //! `--env`, so the tool cache is act's, under its home.
@@ -129,8 +130,8 @@ impl Act {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(workflow);
         let name = file.file_name().expect("a file name");
         let text = std::fs::read_to_string(&file).expect("read the workflow");
-        // No Docker daemon here: `docker login` cannot run; the registry is open.
-        let text = without_docker_login(&text);
+        // No Docker daemon here: `docker login` and `docker build` cannot run.
+        let text = without_docker_steps(&text);
         std::fs::write(dir.join(name), text).expect("write the workflow");
         let event_file = self.home.path().join("event.json");
         std::fs::write(&event_file, payload.to_string()).expect("write the event");
@@ -165,12 +166,17 @@ impl Act {
     }
 }
 
-/// The workflow without its `docker login` step (act has no Docker daemon to log in with).
-fn without_docker_login(text: &str) -> String {
+/// The workflow without its steps that need a Docker daemon, which act has none of here: the
+/// registry login (the test registry is open) and the edge images' build (the test pushes them).
+fn without_docker_steps(text: &str) -> String {
+    const DOCKER_STEPS: [&str; 2] = [
+        "- name: Log in to the registry",
+        "- name: Build and push the edge images",
+    ];
     let mut out = Vec::new();
     let mut skipping = false;
     for line in text.lines() {
-        if line.trim_start() == "- name: Log in to the registry" {
+        if DOCKER_STEPS.contains(&line.trim_start()) {
             skipping = true;
             continue;
         }
@@ -303,26 +309,38 @@ fn a_push_to_main_mints_the_prerelease_on_the_forge() {
 #[test]
 #[ignore = "needs act: run scripts/test"]
 fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() {
+    for (workflow, flavor) in [
+        ("examples/workflows/github/promote.yml", Flavor::GitHub),
+        ("examples/workflows/gitea/promote.yml", Flavor::Gitea),
+    ] {
+        promote_then_roll_back(workflow, flavor);
+    }
+}
+
+/// Writes releases the way a forge's own runs made them before the workflow runs.
+fn forge_cli(emulator: &Emulator, repo: &GitRepo, args: &[&str]) {
+    let (forge, api) = match emulator.flavor() {
+        Flavor::GitHub => ("github", emulator.url().to_owned()),
+        _ => ("gitea", format!("{}/api/v1", emulator.url())),
+    };
+    let mut all = vec!["create-release", "--forge", forge, "--api-url", &api];
+    all.extend(["--repository", "owner/app", "--first-release"]);
+    all.extend_from_slice(args);
+    run(relkit(&all)
+        .env("GITHUB_TOKEN", TOKEN)
+        .current_dir(repo.path()))
+    .expect_code(0);
+}
+
+/// The promote workflow of `flavor`: a promotion, a bad build promoted, then the rollback to
+/// the tested one with its incident.
+fn promote_then_roll_back(workflow: &str, flavor: Flavor) {
     let registry = Registry::start(Auth::Open);
     let repo = GitRepo::new();
     with_origin(&repo);
-    let emulator = Emulator::start(Flavor::GitHub, repo.path());
+    let emulator = Emulator::start(flavor, repo.path());
     emulator.add_token(TOKEN, Permissions::all());
-    let forge = |args: &[&str]| {
-        let mut all = vec![
-            "create-release",
-            "--forge",
-            "github",
-            "--api-url",
-            emulator.url(),
-        ];
-        all.extend(["--repository", "owner/app", "--first-release"]);
-        all.extend_from_slice(args);
-        run(relkit(&all)
-            .env("GITHUB_TOKEN", TOKEN)
-            .current_dir(repo.path()))
-        .expect_code(0);
-    };
+    let forge = |args: &[&str]| forge_cli(&emulator, &repo, args);
     repo.commit("feat: first");
     forge(&["--tag", "v1.2.0"]);
     repo.commit("feat: add the D-Bus watcher");
@@ -339,7 +357,7 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
     let act = Act::new();
     let out = act.run(
         repo.path(),
-        "examples/workflows/github/promote.yml",
+        workflow,
         "workflow_dispatch",
         &serde_json::json!({ "inputs": {
             "pre_release_version": format!("v1.2.0-pre.1+{sha7}"),
@@ -348,22 +366,25 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
         }}),
         &runner_env(&emulator),
     );
-    let log = format!("{}{}", out.stdout, out.stderr);
-    assert_eq!(out.code, Some(0), "{log}");
+    let log = format!("{workflow}\n{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, Some(0), "{workflow}\n{log}");
     for tag in ["1.3.0", "1.3", "1", "latest"] {
         assert_eq!(
             registry.tag_digest("team/api", tag).as_deref(),
             Some(image.digest.as_str()),
-            "{tag}\n{log}"
+            "{workflow} {tag}\n{log}"
         );
     }
     let release = emulator
         .releases()
         .into_iter()
         .find(|r| r.tag_name == "v1.3.0")
-        .unwrap_or_else(|| panic!("the release\n{log}"));
+        .unwrap_or_else(|| panic!("{workflow}: the release\n{log}"));
     assert!(!release.draft && !release.prerelease);
-    assert!(log.contains("promoted v1.3.0"), "the summary step\n{log}");
+    assert!(
+        log.contains("promoted v1.3.0"),
+        "{workflow}: the summary step\n{log}"
+    );
 
     // Production moves on to a bad build, then rolls back to the tested one: the incident opens.
     repo.commit("feat: a new cache");
@@ -379,7 +400,7 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
     let dispatch = |pre: String, version: &str, rollback: &str| {
         act.run(
             repo.path(),
-            "examples/workflows/github/promote.yml",
+            workflow,
             "workflow_dispatch",
             &serde_json::json!({ "inputs": {
                 "pre_release_version": pre,
@@ -390,29 +411,38 @@ fn the_promote_workflow_promotes_by_digest_on_dispatch_behind_the_environment() 
         )
     };
     let out = dispatch(format!("v1.3.0-pre.1+{bad7}"), "v1.4.0", "false");
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{workflow}\n{}{}",
+        out.stdout,
+        out.stderr
+    );
     let out = dispatch(format!("v1.2.0-pre.1+{sha7}"), "v1.4.1", "true");
-    let log = format!("{}{}", out.stdout, out.stderr);
-    assert_eq!(out.code, Some(0), "{log}");
+    let log = format!("{workflow}\n{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, Some(0), "{workflow}\n{log}");
     assert!(
         log.contains("rolled production back from v1.4.0 to v1.4.1"),
-        "{log}"
+        "{workflow}\n{log}"
     );
     assert_eq!(
         registry.tag_digest("team/api", "latest").as_deref(),
         Some(image.digest.as_str()),
-        "latest follows the rollback"
+        "{workflow}: latest follows the rollback"
     );
     let incidents: Vec<_> = emulator
         .issues()
         .into_iter()
         .filter(|i| i.title == "Investigate rollback to v1.4.1")
         .collect();
-    assert_eq!(incidents.len(), 1, "{log}");
+    assert_eq!(incidents.len(), 1, "{workflow}\n{log}");
     assert!(incidents[0].labels.contains(&"incident".to_owned()));
     // Three runs on one runner: one download, then the tool cache, verified each time.
-    assert_eq!(act.downloads(), 1, "{log}");
-    assert!(log.contains("from the tool cache, SHA-256"), "{log}");
+    assert_eq!(act.downloads(), 1, "{workflow}\n{log}");
+    assert!(
+        log.contains("from the tool cache, SHA-256"),
+        "{workflow}\n{log}"
+    );
 }
 
 #[test]
@@ -498,5 +528,168 @@ fn a_pushed_tag_becomes_its_release_with_the_pins_and_the_sums() {
             manifest.to_string().contains(&postgres.digest),
             "{workflow}: the image digest in the manifest\n{manifest}"
         );
+    }
+}
+
+/// The edge stream beside the cloud stream (playbook 000): `edge/v` tags whose version and notes
+/// come from the commits under `edge/`. A candidate `edge/v0.4.0-rc.1` is minted on dispatch with
+/// every image of the edge compose file pinned, then promoted to `edge/v0.4.0` by digest; the
+/// cloud stream's `v` tags are not touched, and its next pre-release is still named after them.
+#[test]
+#[ignore = "needs act: run scripts/test"]
+fn the_edge_stream_mints_a_candidate_and_promotes_it_beside_the_cloud_stream() {
+    let registry = Registry::start(Auth::Open);
+    let vm = registry.push_image("victoriametrics/victoria-metrics", "v1.102.0", Format::Oci);
+    for (dir, flavor) in [("github", Flavor::GitHub), ("gitea", Flavor::Gitea)] {
+        // One registry for both runs: each forge's edge image in its own repository.
+        let events_repo = format!("{dir}/edge-events");
+        let rc_workflow = format!("examples/workflows/{dir}/edge-rc.yml");
+        let promote_workflow = format!("examples/workflows/{dir}/edge-promote.yml");
+        let repo = GitRepo::new();
+        with_origin(&repo);
+        repo.commit_file("cloud/api.txt", "api\n", "feat: the cloud API");
+        repo.tag("v1.2.0");
+        repo.commit_file(
+            "edge/compose.release.yml",
+            &format!(
+                "services:\n  events:\n    image: {0}/{events_repo}:${{EDGE_VERSION}}\n  vm:\n    image: {0}/victoriametrics/victoria-metrics:v1.102.0\n",
+                registry.host()
+            ),
+            "feat: the edge release compose file",
+        );
+        repo.tag("edge/v0.3.0");
+        repo.commit_file(
+            "edge/events.txt",
+            "rings\n",
+            "feat: ring rollout for edge nodes",
+        );
+        repo.commit_file("cloud/api.txt", "api v2\n", "feat!: the cloud API v2");
+        let head = repo.head();
+        // What the candidate's build pushes: the edge image with the candidate's version.
+        let events = registry.push_image(&events_repo, "0.4.0-rc.1", Format::Oci);
+        let emulator = Emulator::start(flavor, repo.path());
+        emulator.add_token(TOKEN, Permissions::all());
+        let env = runner_env(&emulator);
+        let act = Act::new();
+
+        let out = act.run(
+            repo.path(),
+            &rc_workflow,
+            "workflow_dispatch",
+            &serde_json::json!({ "inputs": {} }),
+            &env,
+        );
+        let log = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, Some(0), "{rc_workflow}\n{log}");
+        // The edge commits call for a minor (the cloud's breaking change is not the stream's).
+        let release = |tag: &str| {
+            emulator
+                .releases()
+                .into_iter()
+                .find(|r| r.tag_name == tag)
+                .unwrap_or_else(|| panic!("{dir}: the release {tag}\n{log}"))
+        };
+        let candidate = release("edge/v0.4.0-rc.1");
+        assert!(candidate.prerelease && !candidate.draft, "{rc_workflow}");
+        let body = candidate.body.clone().unwrap_or_default();
+        assert!(
+            body.contains("Ring rollout for edge nodes"),
+            "{rc_workflow}: {body}"
+        );
+        assert!(!body.contains("cloud API"), "{rc_workflow}: {body}");
+        let asset_text = |id: u64, name: &str| {
+            emulator
+                .assets(id)
+                .into_iter()
+                .find(|a| a.name == name)
+                .map(|a| String::from_utf8_lossy(&a.bytes).into_owned())
+                .unwrap_or_else(|| panic!("{dir}: asset {name} of release {id}"))
+        };
+        let pins = asset_text(candidate.id, "pins.env");
+        for expected in [
+            format!(
+                "{}/{events_repo}:0.4.0-rc.1@{}",
+                registry.host(),
+                events.digest
+            ),
+            format!(
+                "{}/victoriametrics/victoria-metrics:v1.102.0@{}",
+                registry.host(),
+                vm.digest
+            ),
+        ] {
+            assert!(
+                pins.contains(&expected),
+                "{rc_workflow}: {expected}\n{pins}"
+            );
+        }
+        assert!(
+            log.contains("minted edge/v0.4.0-rc.1 for the lab and pilot rings"),
+            "{rc_workflow}: the summary step\n{log}"
+        );
+
+        emulator.add_status(&head, "success", "ci/test");
+        let out = act.run(
+            repo.path(),
+            &promote_workflow,
+            "workflow_dispatch",
+            &serde_json::json!({ "inputs": {
+                "release_candidate": "edge/v0.4.0-rc.1",
+                "release_version": "0.4.0",
+            }}),
+            &env,
+        );
+        let log = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, Some(0), "{promote_workflow}\n{log}");
+        let stable = release("edge/v0.4.0");
+        assert!(!stable.prerelease && !stable.draft, "{promote_workflow}");
+        assert_eq!(stable.target_commitish, head, "{promote_workflow}");
+        let body = stable.body.clone().unwrap_or_default();
+        assert!(!body.contains("cloud API"), "{promote_workflow}: {body}");
+        // The same pins, byte for byte; the edge image tagged by digest, the third-party one not.
+        assert_eq!(
+            asset_text(stable.id, "pins.env"),
+            pins,
+            "{promote_workflow}"
+        );
+        assert_eq!(
+            registry.tag_digest(&events_repo, "0.4.0").as_deref(),
+            Some(events.digest.as_str()),
+            "{promote_workflow}\n{log}"
+        );
+        assert_eq!(
+            registry.tag_digest(&events_repo, "latest").as_deref(),
+            Some(events.digest.as_str()),
+            "{promote_workflow}\n{log}"
+        );
+        assert_eq!(
+            registry.tag_digest("victoriametrics/victoria-metrics", "0.4.0"),
+            None,
+            "{promote_workflow}: a third-party image keeps its tags"
+        );
+        assert!(
+            log.contains("promoted edge/v0.4.0 to the stable ring"),
+            "{promote_workflow}: the summary step\n{log}"
+        );
+        // The cloud stream is where it was: one v tag, and its next pre-release is named after it.
+        let tags = repo.git(&["tag", "--list", "v*"]);
+        assert_eq!(tags.trim(), "v1.2.0", "{dir}");
+        let out = act.run(
+            repo.path(),
+            &format!("examples/workflows/{dir}/prerelease.yml"),
+            "push",
+            &serde_json::json!({ "ref": "refs/heads/main", "after": head }),
+            &env,
+        );
+        let log = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, Some(0), "{dir}: the cloud pre-release\n{log}");
+        assert!(
+            emulator
+                .releases()
+                .iter()
+                .any(|r| r.prerelease && r.tag_name.starts_with("v1.2.0-pre.")),
+            "{dir}: the cloud pre-release after v1.2.0\n{log}"
+        );
+        assert_eq!(act.downloads(), 1, "{dir}\n{log}");
     }
 }

@@ -82,6 +82,11 @@ pub struct Config {
     /// A directory inside the repository.
     pub repo: PathBuf,
     pub stream: Stream,
+    /// Only commits that change files matching these globs count for the version and the notes
+    /// (a stream that is one part of the repository: `edge/**`).
+    pub include_paths: Vec<String>,
+    /// Leave out commits that change only files matching these globs.
+    pub exclude_paths: Vec<String>,
     pub prerelease: PrereleaseChoice,
     pub release: ReleaseChoice,
     /// The user's word that this goes back; the history decides, and both must agree.
@@ -1075,12 +1080,13 @@ fn notes(
             after: after.map(str::to_owned),
             to: source.commit.clone(),
         },
+        include_paths: config.include_paths.clone(),
+        exclude_paths: config.exclude_paths.clone(),
         config: config.notes_config.clone(),
         links: config.links.clone(),
         first_release: true,
         next_version: version.cloned(),
         next_version_source: Some("--release-version"),
-        ..Request::default()
     })?)
 }
 

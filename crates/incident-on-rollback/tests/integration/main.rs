@@ -128,6 +128,8 @@ pub async fn promote<F: Forge>(
     let config = relkit_promote_prerelease::Config {
         repo: repo.path().to_path_buf(),
         stream: stream(),
+        include_paths: Vec::new(),
+        exclude_paths: Vec::new(),
         prerelease: PrereleaseChoice::Tag(pre.to_owned()),
         release: ReleaseChoice::Version(Version::parse(version).expect("a version")),
         is_rollback: rollback,

@@ -41,6 +41,8 @@ pub fn promotion(repo: &GitRepo, pre: &str, release: &str) -> Config {
     Config {
         repo: repo.path().to_path_buf(),
         stream: stream("v"),
+        include_paths: Vec::new(),
+        exclude_paths: Vec::new(),
         prerelease: PrereleaseChoice::Tag(pre.to_owned()),
         release: match release {
             "auto" => ReleaseChoice::Auto,
