@@ -22,12 +22,17 @@ struct Inputs {
     dry_run: bool,
 }
 
-pub fn run(args: CreateReleaseArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
+pub fn run(
+    args: CreateReleaseArgs,
+    env: &Env,
+    net: &relkit_http::Run,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
     let forge_args = args.forge;
     let inputs = inputs(args.release, env, reporter.platform())?;
     let repo = Repository::discover(&inputs.config.repo)
         .map_err(|e| Failure::from(relkit_create_release::Error::from(e)))?;
-    let backend = forges::open(forge_args, env, reporter, repo)?;
+    let backend = forges::open(forge_args, env, net, reporter, repo)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

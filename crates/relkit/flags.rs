@@ -26,6 +26,11 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// The most seconds the whole run may take talking to forges and registries: nothing waits
+    /// or is sent past it [default: no limit]
+    #[arg(long, global = true, env = "RELKIT_DEADLINE", value_name = "SECONDS")]
+    pub deadline: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,7 @@ pub enum Backend {
 pub fn open(
     args: ForgeArgs,
     env: &Env,
+    net: &relkit_http::Run,
     reporter: &mut Reporter,
     repo: Repository,
 ) -> Result<Backend, Failure> {
@@ -140,12 +141,14 @@ pub fn open(
     if kind == "github" {
         let forge = format!("GitHub at {origin}");
         let client = github::client(&forge, &api, Some(token), &variable, policy)
-            .map_err(|e| Failure::bad_input(e.to_string()))?;
+            .map_err(|e| Failure::bad_input(e.to_string()))?
+            .with_run(net.clone());
         return Ok(Backend::GitHub(Box::new(GitHub::new(client, owner, name))));
     }
     let forge = format!("Gitea at {origin}");
     let client = Client::new(&forge, &api, Some(token), &variable, Scheme::Token, policy)
-        .map_err(|e| Failure::bad_input(e.to_string()))?;
+        .map_err(|e| Failure::bad_input(e.to_string()))?
+        .with_run(net.clone());
     Ok(Backend::Gitea(Box::new(Gitea::new(client, owner, name))))
 }
 

@@ -13,12 +13,17 @@ use crate::failure::{Failure, chain};
 use crate::flags::{IncidentArgs, boolean, given};
 use crate::forges::{self, Backend};
 
-pub fn run(args: IncidentArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
+pub fn run(
+    args: IncidentArgs,
+    env: &Env,
+    net: &relkit_http::Run,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
     let dry_run = args.dry_run;
     let (config, forge_args) = inputs(args, env, reporter.platform())?;
     let repo = relkit_git::Repository::discover(&config.repo)
         .map_err(|e| Failure::bad_input(chain(&e)))?;
-    let backend = forges::open(forge_args, env, reporter, repo)?;
+    let backend = forges::open(forge_args, env, net, reporter, repo)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -51,17 +51,46 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, env: &Env, reporter: &mut Reporter) -> ExitStatus {
+    let net = match network(cli.deadline.as_deref()) {
+        Ok(net) => net,
+        Err(failure) => return report(reporter, &failure),
+    };
     let result = match cli.command {
         Command::Changelog(args) => changelog::run(args, env, reporter),
-        Command::CreateRelease(args) => create_release::run(*args, env, reporter),
-        Command::PinImages(args) => pin_images::run(args, env, reporter),
-        Command::PromotePrerelease(args) => promote::run(*args, env, reporter),
-        Command::IncidentOnRollback(args) => incident::run(*args, env, reporter),
+        Command::CreateRelease(args) => create_release::run(*args, env, &net, reporter),
+        Command::PinImages(args) => pin_images::run(args, env, &net, reporter),
+        Command::PromotePrerelease(args) => promote::run(*args, env, &net, reporter),
+        Command::IncidentOnRollback(args) => incident::run(*args, env, &net, reporter),
     };
     match result {
         Ok(()) => ExitStatus::Done,
         Err(failure) => report(reporter, &failure),
     }
+}
+
+/// What every forge and registry client of the run shares: the deadline `--deadline` sets, and
+/// a line on stderr (the runner's log) for each retry and wait as it starts, so a run that waits
+/// is never silent.
+fn network(deadline: Option<&str>) -> Result<relkit_http::Run, Failure> {
+    let deadline = match deadline.map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(text) => match text.parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Some(relkit_http::Deadline::after(seconds, "--deadline")),
+            _ => {
+                return Err(Failure::bad_input(format!(
+                    "--deadline (RELKIT_DEADLINE) {text:?} is not a whole number of seconds above 0"
+                )));
+            }
+        },
+    };
+    Ok(relkit_http::Run {
+        deadline,
+        notice: Some(std::sync::Arc::new(|line: &str| {
+            use std::io::Write as _;
+            // A lost notice line must not stop the run.
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        })),
+    })
 }
 
 fn report(reporter: &mut Reporter, failure: &Failure) -> ExitStatus {

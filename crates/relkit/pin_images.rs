@@ -19,7 +19,12 @@ enum Mode {
     Verify,
 }
 
-pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
+pub fn run(
+    args: PinImagesArgs,
+    env: &Env,
+    net: &relkit_http::Run,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
     let mode = given(args.mode.or(args.mode_flag)).unwrap_or_default();
     let mode = match mode.trim() {
         "resolve" => Mode::Resolve,
@@ -55,6 +60,7 @@ pub fn run(args: PinImagesArgs, env: &Env, reporter: &mut Reporter) -> Result<()
     let options = Options {
         base: base.clone(),
         registry: relkit_registry::Options {
+            run: net.clone(),
             credentials: Credentials::from_env(&vars),
             insecure: lines(&args.insecure_registries).collect(),
             concurrency,

@@ -28,16 +28,22 @@ struct Inputs {
 /// The promotion's names for incident-on-rollback's outputs.
 const INCIDENT: crate::incident::Outputs = ["incident-number", "incident-url", "incident-action"];
 
-pub fn run(args: PromoteArgs, env: &Env, reporter: &mut Reporter) -> Result<(), Failure> {
+pub fn run(
+    args: PromoteArgs,
+    env: &Env,
+    net: &relkit_http::Run,
+    reporter: &mut Reporter,
+) -> Result<(), Failure> {
     let (inputs, forge_args, insecure) = inputs(args, env, reporter.platform())?;
     let repo = relkit_git::Repository::discover(&inputs.config.repo)
         .map_err(|e| Failure::bad_input(chain(&e)))?;
-    let backend = forges::open(forge_args, env, reporter, repo)?;
+    let backend = forges::open(forge_args, env, net, reporter, repo)?;
     let vars: std::collections::HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
     let registry = Client::new(relkit_registry::Options {
+        run: net.clone(),
         credentials: Credentials::from_env(&vars),
         insecure,
         ..relkit_registry::Options::default()

@@ -1087,3 +1087,99 @@ fn check_fails_when_the_registry_cannot_be_asked_unless_offline() {
         project.relkit(&Runner::github(), &offline).expect_code(0);
     }
 }
+
+/// A server on 127.0.0.1 that accepts connections and never answers, until dropped.
+struct Silent {
+    host: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Silent {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let host = listener.local_addr().expect("its address").to_string();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Ok((socket, _)) = listener.accept() {
+                    held.push(socket);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        Self {
+            host,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn a_registry_that_never_answers_stops_at_the_deadline_and_nothing_is_written() {
+    let registry = Registry::start(Auth::Open);
+    let silent = Silent::start();
+    let project = Project::new(&registry, PASSWORD);
+    project.write(
+        "compose.yml",
+        &format!(
+            "services:\n  api:\n    image: {}/team/api:1.4.2\n",
+            silent.host
+        ),
+    );
+    let before = snapshot(&project);
+    let started = std::time::Instant::now();
+    let args = [
+        "pin-images",
+        "resolve",
+        "--files",
+        "compose.yml",
+        "--pins-file",
+        "pins/v1.2.3.env",
+        "--write",
+        "--deadline",
+        "2",
+    ];
+    let out = project.relkit(&Runner::github(), &args).expect_code(1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let errors = out.errors();
+    assert!(
+        errors.iter().any(
+            |e| e.data.contains("by the run's deadline (2 s, --deadline)")
+                && e.data.contains(&silent.host)
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(snapshot(&project), before);
+
+    let out = project
+        .relkit(
+            &Runner::github(),
+            &["pin-images", "resolve", "--deadline", "soon"],
+        )
+        .expect_code(2);
+    assert!(
+        out.stdout
+            .contains(r#"--deadline (RELKIT_DEADLINE) "soon" is not a whole number of seconds"#),
+        "{}",
+        out.stdout
+    );
+}

@@ -49,7 +49,7 @@ pub enum Error {
     #[error("{forge} hit {limit}: relkit waited {waited} s and it asked for {needed} s more")]
     RateLimited {
         forge: String,
-        limit: &'static str,
+        limit: String,
         waited: u64,
         needed: u64,
     },
@@ -68,12 +68,76 @@ pub enum Error {
         what: String,
         message: String,
     },
+    #[error(
+        "{forge} had not answered {what} by the run's deadline ({seconds} s, {flag}); nothing after it was sent"
+    )]
+    Deadline {
+        forge: String,
+        what: String,
+        seconds: u64,
+        flag: &'static str,
+    },
     #[error("{forge} sent an answer to {what} that relkit cannot read: {message}")]
     Protocol {
         forge: String,
         what: String,
         message: String,
     },
+}
+
+impl From<relkit_http::Error> for Error {
+    fn from(error: relkit_http::Error) -> Self {
+        use relkit_http::Error as E;
+        match error {
+            E::Setup { message } => Self::Config {
+                forge: "the forge".to_owned(),
+                message,
+            },
+            E::Unreachable {
+                peer,
+                what,
+                attempts,
+                message,
+            } => Self::Unreachable {
+                forge: peer,
+                what,
+                attempts,
+                message: crate::http::redact(&message),
+            },
+            E::Unanswered {
+                peer,
+                what,
+                message,
+            } => Self::Unanswered {
+                forge: peer,
+                what,
+                message: crate::http::redact(&message),
+            },
+            E::RateLimited {
+                peer,
+                limit,
+                waited,
+                needed,
+                ..
+            } => Self::RateLimited {
+                forge: peer,
+                limit,
+                waited,
+                needed,
+            },
+            E::Deadline {
+                peer,
+                what,
+                seconds,
+                flag,
+            } => Self::Deadline {
+                forge: peer,
+                what,
+                seconds,
+                flag,
+            },
+        }
+    }
 }
 
 /// A permission of a token, as a workflow's `permissions:` block (or a GitHub App) names it.

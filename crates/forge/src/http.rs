@@ -1,75 +1,28 @@
-//! The one HTTP client every forge backend uses: reqwest on rustls with the ring provider, a user
-//! agent, timeouts, and relkit's own retry policy.
+//! The forge backends' use of the HTTP layer (`relkit-http`): its timeouts, deadline, retries
+//! and waits, plus what only a forge needs.
 //!
-//! - An idempotent request (GET, HEAD, PUT, DELETE, and PATCH of a whole field set) is retried
-//!   with exponential backoff and jitter after a connection error, a timeout or a 5xx answer.
-//! - A request that creates something is never repeated blindly: when its answer is lost (a
-//!   connection error after sending, or a 5xx), the call returns [`Error::Unanswered`] so that
-//!   the backend reads the state back and decides.
-//! - Rate limits (429, or 403 with `Retry-After` or `x-ratelimit-remaining: 0`) were not carried
-//!   out by the forge, so any request waits as told and is sent again, as long as the total wait
-//!   stays within the budget (60 s by default); then the call fails saying which limit was hit.
-//!   A 403 that only says "rate limit" in its message waits a minute, as GitHub asks
-//!   (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>).
+//! - A request that creates something ([`Kind::Create`]) is never repeated blindly: when its
+//!   answer is lost, the call returns [`Error::Unanswered`] so that the backend reads the state
+//!   back and decides ([`found_or_again`]).
+//! - GitHub's rate limits: 429, or 403 with `Retry-After` or `x-ratelimit-remaining: 0` (waiting
+//!   until `x-ratelimit-reset`), and a 403 that only says "rate limit" in its message, which
+//!   waits a minute as GitHub asks
+//!   (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>); every
+//!   wait within the call's budget (60 s by default), then the call fails saying which limit.
 //! - A token is sent only to the forge's own API origin, and to an origin the API itself named
 //!   for uploads ([`Client::trust_origin`], GitHub's `upload_url`); never to another host, not
 //!   even through a redirect. It never appears in an error, a log or `Debug` output.
 
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use relkit_http::{Budget, Call, RateLimit, Transport};
+pub use relkit_http::{Policy, Run, Secret as Token};
 pub use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 use crate::Error;
-
-/// A secret that prints as `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    /// The secret itself, for the `Authorization` header and for masking.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
-
-/// How hard to try.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    /// Attempts of an idempotent request, the first included.
-    pub attempts: u32,
-    /// The first backoff; each next one doubles, with jitter.
-    pub backoff: Duration,
-    /// The most time spent waiting for rate limits and backoffs in one call.
-    pub wait_budget: Duration,
-    /// One request's time limit.
-    pub timeout: Duration,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            backoff: Duration::from_millis(500),
-            wait_budget: Duration::from_secs(60),
-            timeout: Duration::from_secs(60),
-        }
-    }
-}
 
 /// The authorization scheme a forge expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,13 +36,12 @@ pub enum Scheme {
 /// A client for one forge's API.
 #[derive(Debug)]
 pub struct Client {
-    http: reqwest::Client,
+    layer: Transport,
     api: Url,
     /// Origins besides the API's that get the token: only ones the API answered with.
     trusted: Mutex<Vec<reqwest::Url>>,
     token: Option<Token>,
     scheme: Scheme,
-    policy: Policy,
     forge: String,
     /// The variable the token came from, for messages.
     token_variable: String,
@@ -183,46 +135,40 @@ impl Client {
         policy: Policy,
         headers: &[(&str, &str)],
     ) -> Result<Self, Error> {
-        // reqwest is built without a default crypto provider: relkit uses ring everywhere.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let api =
-            Url::parse(&format!("{}/", api.trim_end_matches('/'))).map_err(|e| Error::Config {
-                forge: forge.to_owned(),
-                message: format!("the API address {api:?} is not a URL: {e}"),
-            })?;
-        let mut defaults = HeaderMap::new();
-        for (name, value) in headers {
-            let (Ok(header), Ok(text)) =
-                (HeaderName::try_from(*name), HeaderValue::try_from(*value))
-            else {
-                return Err(Error::Config {
-                    forge: forge.to_owned(),
-                    message: format!("{name:?}: {value:?} is not an HTTP header"),
-                });
-            };
-            defaults.insert(header, text);
-        }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("relkit/", env!("CARGO_PKG_VERSION")))
-            .default_headers(defaults)
-            .timeout(policy.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::Config {
-                forge: forge.to_owned(),
-                message: format!("could not set up HTTP: {e}"),
-            })?;
+        let config = |message: String| Error::Config {
+            forge: forge.to_owned(),
+            message,
+        };
+        let api = Url::parse(&format!("{}/", api.trim_end_matches('/')))
+            .map_err(|e| config(format!("the API address {api:?} is not a URL: {e}")))?;
+        let layer = Transport::new(relkit_http::Options {
+            policy,
+            // reqwest drops `Authorization` on a redirect to another host or port.
+            follow_redirects: true,
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            run: Run::default(),
+        })
+        .map_err(|e| config(e.to_string()))?;
         Ok(Self {
-            http,
+            layer,
             api,
             trusted: Mutex::default(),
             token,
             scheme,
-            policy,
             forge: forge.to_owned(),
             token_variable: token_variable.to_owned(),
             calls: AtomicU64::new(0),
         })
+    }
+
+    /// The run's deadline, and where retries and waits are told.
+    #[must_use]
+    pub fn with_run(mut self, run: Run) -> Self {
+        self.layer.set_run(run);
+        self
     }
 
     /// The forge's name in messages.
@@ -279,7 +225,7 @@ impl Client {
     /// ([`Client::trust_origin`]). A redirect to another host loses the token (reqwest drops
     /// `Authorization` when the host or port changes).
     pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
-        let mut builder = self.http.request(method, url.clone());
+        let mut builder = self.layer.http().request(method, url.clone());
         if let Some(token) = &self.token
             && self.gets_token(&url)
         {
@@ -288,16 +234,16 @@ impl Client {
                 Scheme::Token => format!("token {}", token.expose()),
             };
             // Sensitive: left out of any `Debug` of the request and of HTTP/2 header tables.
-            if let Ok(mut value) = reqwest::header::HeaderValue::from_str(&value) {
-                value.set_sensitive(true);
+            if let Some(value) = relkit_http::sensitive(&value) {
                 builder = builder.header(reqwest::header::AUTHORIZATION, value);
             }
         }
         builder
     }
 
-    /// Sends the request `make` builds (again for each attempt) under the retry policy, and
-    /// returns a response whose status is a success, or 404 when `allow_404`.
+    /// Sends the request `make` builds (again for each attempt) under the layer's rules and
+    /// GitHub's rate limits, and returns a response whose status is a success, or 404 when
+    /// `allow_404`.
     pub async fn send(
         &self,
         kind: Kind,
@@ -305,87 +251,37 @@ impl Client {
         allow_404: bool,
         make: impl Fn() -> Result<RequestBuilder, Error>,
     ) -> Result<Response, Error> {
-        let mut waited = Duration::ZERO;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let counted = |_: u32, _: u64| {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let result = make()?.send().await;
-            let retry_in = match result {
-                Err(err) => {
-                    let sent = !err.is_connect();
-                    if kind == Kind::Create && sent {
-                        return Err(self.unanswered(what, &err.to_string()));
-                    }
-                    if attempt >= self.policy.attempts {
-                        return Err(Error::Unreachable {
-                            forge: self.forge.clone(),
-                            what: what.to_owned(),
-                            attempts: attempt,
-                            message: redact(&err.without_url().to_string()),
-                        });
-                    }
-                    self.backoff(attempt)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    if status.is_success() || (allow_404 && status == StatusCode::NOT_FOUND) {
-                        return Ok(response);
-                    }
-                    if let Some(wait) = rate_limit_wait(&response) {
-                        if waited + wait > self.policy.wait_budget {
-                            return Err(Error::RateLimited {
-                                forge: self.forge.clone(),
-                                limit: rate_limit_name(&response),
-                                waited: waited.as_secs(),
-                                needed: wait.as_secs(),
-                            });
-                        }
-                        waited += wait;
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    if status.is_server_error() {
-                        if kind == Kind::Create {
-                            return Err(self.unanswered(what, &format!("HTTP {status}")));
-                        }
-                        if attempt < self.policy.attempts {
-                            self.backoff(attempt)
-                        } else {
-                            return Err(self.status_error(what, response).await);
-                        }
-                    } else {
-                        let err = self.status_error(what, response).await;
-                        if !is_unmarked_rate_limit(&err) {
-                            return Err(err);
-                        }
-                        // GitHub: a rate limit that says neither when nor how long means "wait at
-                        // least a minute".
-                        let wait = Duration::from_secs(60);
-                        if waited + wait > self.policy.wait_budget {
-                            return Err(Error::RateLimited {
-                                forge: self.forge.clone(),
-                                limit: "a rate limit without Retry-After (a minute at least)",
-                                waited: waited.as_secs(),
-                                needed: wait.as_secs(),
-                            });
-                        }
-                        waited += wait;
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                }
-            };
-            if waited + retry_in > self.policy.wait_budget {
-                return Err(Error::Unreachable {
-                    forge: self.forge.clone(),
-                    what: what.to_owned(),
-                    attempts: attempt,
-                    message: "gave up: the wait budget is spent".to_owned(),
-                });
+        };
+        let call = Call::new(&self.forge, what)
+            .kind(match kind {
+                Kind::Idempotent => relkit_http::Kind::Idempotent,
+                Kind::Create => relkit_http::Kind::Create,
+            })
+            .rate_limit(rate_limit)
+            .on_attempt(&counted);
+        let mut budget = Budget::default();
+        loop {
+            let response = self.layer.send(&call, &mut budget, &make).await?;
+            let status = response.status();
+            if status.is_success() || (allow_404 && status == StatusCode::NOT_FOUND) {
+                return Ok(response);
             }
-            waited += retry_in;
-            tokio::time::sleep(retry_in).await;
+            let err = self.status_error(what, response).await;
+            if !is_unmarked_rate_limit(&err) {
+                return Err(err);
+            }
+            // GitHub: a rate limit that says neither when nor how long means "wait at least a
+            // minute".
+            self.layer
+                .wait(
+                    &call,
+                    &mut budget,
+                    Duration::from_secs(60),
+                    "a rate limit without Retry-After (a minute at least)",
+                )
+                .await?;
         }
     }
 
@@ -395,31 +291,15 @@ impl Client {
         what: &str,
         response: Response,
     ) -> Result<T, Error> {
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.unanswered(what, &e.to_string()))?;
+        let bytes = self
+            .layer
+            .bytes(&Call::new(&self.forge, what), response)
+            .await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
             forge: self.forge.clone(),
             what: what.to_owned(),
             message: e.to_string(),
         })
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.policy.backoff * 2u32.saturating_pow(attempt.saturating_sub(1));
-        // Up to half again, so that parallel jobs hitting one outage don't retry in step.
-        let mut byte = [0u8; 1];
-        let jitter = getrandom::fill(&mut byte).map_or(0, |()| u32::from(byte[0]));
-        base + base * jitter / 512
-    }
-
-    fn unanswered(&self, what: &str, message: &str) -> Error {
-        Error::Unanswered {
-            forge: self.forge.clone(),
-            what: what.to_owned(),
-            message: redact(message),
-        }
     }
 
     async fn status_error(&self, what: &str, response: Response) -> Error {
@@ -448,8 +328,9 @@ impl Client {
     }
 }
 
-/// How long a rate-limited answer says to wait, or `None` when it is not a rate limit.
-fn rate_limit_wait(response: &Response) -> Option<Duration> {
+/// GitHub's rate limits (Gitea answers 429 alike): how long an answer says to wait, or `None`
+/// when it is not a rate limit.
+fn rate_limit(response: &Response) -> Option<RateLimit> {
     let status = response.status();
     if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::FORBIDDEN {
         return None;
@@ -461,17 +342,28 @@ fn rate_limit_wait(response: &Response) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    if let Some(seconds) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
-        return Some(Duration::from_secs(seconds.max(1)));
+    let limit = |wait: Duration, limit: &str| {
+        Some(RateLimit {
+            wait,
+            limit: limit.to_owned(),
+        })
+    };
+    if let Some(wait) = relkit_http::retry_after(response) {
+        return limit(wait, "the secondary rate limit (Retry-After)");
     }
     if header("x-ratelimit-remaining").as_deref() == Some("0") {
         let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        return Some(Duration::from_secs(reset.saturating_sub(now).max(1)));
+        return limit(
+            Duration::from_secs(reset.saturating_sub(now).max(1)),
+            "the primary rate limit (x-ratelimit-remaining: 0)",
+        );
     }
-    (status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(1))
+    (status == StatusCode::TOO_MANY_REQUESTS)
+        .then(|| limit(Duration::from_secs(1), "429 Too Many Requests"))
+        .flatten()
 }
 
 /// A 403 whose message says it is a rate limit although no header says so (GitHub's secondary
@@ -479,14 +371,6 @@ fn rate_limit_wait(response: &Response) -> Option<Duration> {
 fn is_unmarked_rate_limit(err: &Error) -> bool {
     matches!(err, Error::Forbidden { message, .. }
         if message.to_ascii_lowercase().contains("rate limit"))
-}
-
-fn rate_limit_name(response: &Response) -> &'static str {
-    if response.headers().contains_key("retry-after") {
-        "the secondary rate limit (Retry-After)"
-    } else {
-        "the primary rate limit (x-ratelimit-remaining: 0)"
-    }
 }
 
 /// The `message` of a JSON error body with the codes of its `errors` (GitHub's
@@ -520,7 +404,7 @@ fn api_message(body: &str) -> String {
 }
 
 /// Removes what looks like a credential from a text that may quote a URL.
-fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     text.split(' ')
         .map(
             |word| match word.find("token=").or_else(|| word.find("access_token=")) {
@@ -553,7 +437,7 @@ mod tests {
     #[test]
     fn a_token_never_prints() {
         let token = Token::new("ghp_secret");
-        assert_eq!(format!("{token:?}"), "Token(***)");
+        assert_eq!(format!("{token:?}"), "***");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use crate::Error;
 use crate::auth::{Challenge, Credential, Credentials, Secret, Token, TokenResponse};
 use crate::digest::Digest;
-use crate::http::{Peer, Policy, Stats, Transport, chain, error_message};
+use crate::http::{HttpOptions, Peer, Policy, Stats, Transport, chain, error_message};
 use crate::manifest::{self, Content, Descriptor, Manifest};
 use crate::reference::{Reference, api_host};
 
@@ -29,6 +29,8 @@ pub struct Options {
     pub insecure: Vec<String>,
     /// How many references [`Client::resolve_all`] resolves at once.
     pub concurrency: usize,
+    /// The run's deadline and where retries and waits are told.
+    pub run: relkit_http::Run,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             credentials: Credentials::none(),
             insecure: Vec::new(),
             concurrency: DEFAULT_CONCURRENCY,
+            run: relkit_http::Run::default(),
         }
     }
 }
@@ -145,7 +148,11 @@ fn push(reference: &Reference) -> Scopes {
 impl Client {
     pub fn new(options: Options) -> Result<Self, Error> {
         Ok(Self {
-            transport: Transport::new(options.policy)?,
+            transport: Transport::new(HttpOptions {
+                policy: options.policy,
+                run: options.run.clone(),
+                ..HttpOptions::default()
+            })?,
             options,
             registries: Mutex::new(HashMap::new()),
             gates: Mutex::new(HashMap::new()),

@@ -126,6 +126,71 @@ pub enum Error {
 
     #[error("could not set up HTTP: {message}")]
     Setup { message: String },
+
+    #[error(
+        "the registry {registry} had not answered {what} by the run's deadline ({seconds} s, \
+         {flag}); nothing after it was sent"
+    )]
+    Deadline {
+        registry: String,
+        what: String,
+        seconds: u64,
+        flag: &'static str,
+    },
+}
+
+impl From<relkit_http::Error> for Error {
+    fn from(error: relkit_http::Error) -> Self {
+        use relkit_http::Error as E;
+        match error {
+            E::Setup { message } => Self::Setup { message },
+            E::Unreachable {
+                peer,
+                what,
+                attempts,
+                message,
+            } => Self::Unreachable {
+                registry: peer,
+                what,
+                attempts,
+                message,
+            },
+            // Every registry call is idempotent; a lost answer is one failed attempt.
+            E::Unanswered {
+                peer,
+                what,
+                message,
+            } => Self::Unreachable {
+                registry: peer,
+                what,
+                attempts: 1,
+                message,
+            },
+            E::RateLimited {
+                peer,
+                what,
+                needed,
+                budget,
+                ..
+            } => Self::RateLimited {
+                registry: peer,
+                what,
+                needed,
+                budget,
+            },
+            E::Deadline {
+                peer,
+                what,
+                seconds,
+                flag,
+            } => Self::Deadline {
+                registry: peer,
+                what,
+                seconds,
+                flag,
+            },
+        }
+    }
 }
 
 impl Error {

@@ -1,45 +1,20 @@
-//! The HTTP layer under the client: one reqwest client on rustls with the ring provider, relkit's
-//! retry policy, and per-registry counters.
+//! The registry's use of the HTTP layer (`relkit-http`): its rules, plus what only a registry
+//! needs: redirects followed by hand (a token must not follow one to another host; client.rs),
+//! and per-registry counters of requests and bytes.
 //!
 //! Every request the client sends is safe to send again (reads, manifest and blob writes are
-//! content-addressed, a new upload session is harmless), so a connection error, a timeout or a
-//! 5xx answer is retried with exponential backoff and jitter, up to `attempts` in all. A 429 (or
-//! a 503 with `Retry-After`) waits as told, as long as the total wait stays within the budget.
+//! content-addressed, a new upload session is harmless), so every call is idempotent: a
+//! connection error, a timeout or a 5xx is retried with backoff, and a 429 waits as
+//! `Retry-After` says, within the call's budget and the run's deadline.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
-use reqwest::{RequestBuilder, Response, StatusCode};
+use relkit_http::{Budget, Call};
+pub use relkit_http::{Options as HttpOptions, Policy, chain};
+use reqwest::{RequestBuilder, Response};
 
 use crate::Error;
-
-/// How hard to try.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    /// Attempts of one request, the first included.
-    pub attempts: u32,
-    /// The first backoff; each next one doubles, with up to half again of jitter.
-    pub backoff: Duration,
-    /// The most time spent waiting (backoffs and `Retry-After`) for one request.
-    pub wait_budget: Duration,
-    /// One request's time limit.
-    pub timeout: Duration,
-    /// The time limit to open a connection.
-    pub connect_timeout: Duration,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            backoff: Duration::from_millis(250),
-            wait_budget: Duration::from_secs(60),
-            timeout: Duration::from_secs(120),
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 /// What the client sent to one registry (by the registry's name in references).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,27 +40,21 @@ pub(crate) enum Peer {
 
 #[derive(Debug)]
 pub(crate) struct Transport {
+    layer: relkit_http::Transport,
     pub http: reqwest::Client,
-    policy: Policy,
     stats: Mutex<BTreeMap<String, Stats>>,
 }
 
 impl Transport {
-    pub fn new(policy: Policy) -> Result<Self, Error> {
-        // reqwest is built without a default crypto provider: relkit uses ring everywhere.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("relkit/", env!("CARGO_PKG_VERSION")))
-            .timeout(policy.timeout)
-            .connect_timeout(policy.connect_timeout)
-            // A token must not follow a redirect to another host: manifest and blob redirects
-            // are followed by hand (client.rs), credentials only on the registry's own origin.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Setup { message: chain(&e) })?;
+    pub fn new(options: HttpOptions) -> Result<Self, Error> {
+        let layer = relkit_http::Transport::new(relkit_http::Options {
+            // A token must not follow a redirect to another host: followed by hand.
+            follow_redirects: false,
+            ..options
+        })?;
         Ok(Self {
-            http,
-            policy,
+            http: layer.http().clone(),
+            layer,
             stats: Mutex::new(BTreeMap::new()),
         })
     }
@@ -102,8 +71,9 @@ impl Transport {
         update(stats.entry(registry.to_owned()).or_default());
     }
 
-    /// Sends the request `make` builds (again for each attempt) under the retry policy. Returns
-    /// any answer that is not a 5xx or a 429; the caller reads the status.
+    /// Sends the request `make` builds (again for each attempt) under the layer's rules. Returns
+    /// any answer that is not a 429, and a 5xx only when the attempts are spent; the caller
+    /// reads the status.
     pub async fn send(
         &self,
         registry: &str,
@@ -111,17 +81,7 @@ impl Transport {
         what: &str,
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Response, Error> {
-        let mut waited = Duration::ZERO;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let request = make().build().map_err(|e| Error::Setup {
-                message: chain(&e.without_url()),
-            })?;
-            let sent = request
-                .body()
-                .and_then(reqwest::Body::as_bytes)
-                .map_or(0, |b| b.len() as u64);
+        let counted = |attempt: u32, sent: u64| {
             self.count(registry, |s| {
                 match peer {
                     Peer::Registry => {
@@ -134,60 +94,25 @@ impl Transport {
                     s.retries += 1;
                 }
             });
-            let wait = match self.http.execute(request).await {
-                Err(e) => {
-                    if attempt >= self.policy.attempts {
-                        return Err(Error::Unreachable {
-                            registry: registry.to_owned(),
-                            what: what.to_owned(),
-                            attempts: attempt,
-                            message: chain(&e.without_url()),
-                        });
-                    }
-                    self.backoff(attempt)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let told = retry_after(&response);
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        let wait = told.unwrap_or_else(|| self.backoff(attempt));
-                        if waited + wait > self.policy.wait_budget {
-                            return Err(Error::RateLimited {
-                                registry: registry.to_owned(),
-                                what: what.to_owned(),
-                                needed: wait.as_secs().max(1),
-                                budget: self.policy.wait_budget.as_secs(),
-                            });
-                        }
-                        wait
-                    } else if status.is_server_error() {
-                        if attempt >= self.policy.attempts {
-                            let message = error_message(&response.text().await.unwrap_or_default());
-                            return Err(Error::Unavailable {
-                                registry: registry.to_owned(),
-                                what: what.to_owned(),
-                                status: status.as_u16(),
-                                attempts: attempt,
-                                message,
-                            });
-                        }
-                        told.unwrap_or_else(|| self.backoff(attempt))
-                    } else {
-                        return Ok(response);
-                    }
-                }
-            };
-            if waited + wait > self.policy.wait_budget {
-                return Err(Error::Unreachable {
-                    registry: registry.to_owned(),
-                    what: what.to_owned(),
-                    attempts: attempt,
-                    message: "gave up: the wait budget is spent".to_owned(),
-                });
-            }
-            waited += wait;
-            tokio::time::sleep(wait).await;
+        };
+        let call = Call::new(registry, what).on_attempt(&counted);
+        let response = self
+            .layer
+            .send(&call, &mut Budget::default(), || Ok::<_, Error>(make()))
+            .await?;
+        let status = response.status();
+        if status.is_server_error() {
+            let attempts = self.layer.policy().attempts;
+            let message = error_message(&response.text().await.unwrap_or_default());
+            return Err(Error::Unavailable {
+                registry: registry.to_owned(),
+                what: what.to_owned(),
+                status: status.as_u16(),
+                attempts,
+                message,
+            });
         }
+        Ok(response)
     }
 
     /// Reads a response body, counting its bytes against `registry`.
@@ -197,48 +122,13 @@ impl Transport {
         what: &str,
         response: Response,
     ) -> Result<Vec<u8>, Error> {
-        let bytes = response.bytes().await.map_err(|e| Error::Unreachable {
-            registry: registry.to_owned(),
-            what: what.to_owned(),
-            attempts: 1,
-            message: format!("the answer broke off: {}", chain(&e.without_url())),
-        })?;
+        let bytes = self
+            .layer
+            .bytes(&Call::new(registry, what), response)
+            .await?;
         self.count(registry, |s| s.bytes_received += bytes.len() as u64);
-        Ok(bytes.to_vec())
+        Ok(bytes)
     }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.policy.backoff * 2u32.saturating_pow(attempt.saturating_sub(1));
-        // Up to half again, so that parallel jobs hitting one outage don't retry in step.
-        let mut byte = [0u8; 1];
-        let jitter = getrandom::fill(&mut byte).map_or(0, |()| u32::from(byte[0]));
-        base + base * jitter / 512
-    }
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is rare from registries; it counts as absent).
-fn retry_after(response: &Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s.clamp(1, 3600)))
-}
-
-/// An error and its sources, one line.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let next = e.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = e.source();
-    }
-    text
 }
 
 /// The distribution error body (`{"errors":[{"code","message"}]}`) as one line, or the body's

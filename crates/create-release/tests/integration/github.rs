@@ -24,7 +24,8 @@ fn github_with(api: &str, token: &str) -> GitHub {
         attempts: 3,
         backoff: Duration::from_millis(10),
         wait_budget: Duration::from_secs(5),
-        timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(5),
     };
     let client = github::client(
         "GitHub (test)",

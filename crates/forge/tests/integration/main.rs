@@ -18,7 +18,8 @@ pub fn policy() -> Policy {
         attempts: 4,
         backoff: Duration::from_millis(20),
         wait_budget: Duration::from_secs(5),
-        timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(5),
     }
 }
 

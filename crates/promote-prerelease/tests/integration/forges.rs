@@ -21,7 +21,8 @@ fn policy() -> Policy {
         attempts: 3,
         backoff: Duration::from_millis(10),
         wait_budget: Duration::from_secs(5),
-        timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(5),
     }
 }
 

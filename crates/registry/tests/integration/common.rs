@@ -24,7 +24,7 @@ pub fn quick() -> Policy {
         attempts: 3,
         backoff: Duration::from_millis(20),
         wait_budget: Duration::from_secs(10),
-        timeout: Duration::from_secs(20),
+        read_timeout: Duration::from_secs(20),
         connect_timeout: Duration::from_secs(2),
     }
 }
